@@ -1,0 +1,1 @@
+"""Pure source code: HTTP clients, replay readers and parsers. Never imports Dagster."""
