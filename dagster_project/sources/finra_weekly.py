@@ -1,0 +1,318 @@
+"""FINRA weekly OTC transparency: parse Query API pages and legacy download files into one raw table.
+
+Both formats become the same typed table with FINRA's own field names (the raw layer renames
+nothing). Share quantities are exact decimals (FINRA publishes fractional shares), trade counts are
+integers. Every summary grain is kept as its own rows (``summaryTypeCode``); they are never summed.
+
+Lake partitions are (week, tier, kind): ``kind`` is ``ATS`` or ``OTC`` (non-ATS), taken from the
+``summaryTypeCode`` prefix. A legacy file holds one kind's symbol × venue rows, so an imported file
+replaces that kind's partition as a whole new version and never mixes with the other kind.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import date, timedelta
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+
+from dagster_project.errors import ParseError
+from dagster_project.publication_calendar import TIERS
+
+DATASET = "finra_weekly"
+KINDS = ("ATS", "OTC")
+SUMMARY_TYPES = tuple(f"{kind}_W_{grain}" for kind in KINDS for grain in ("SMBL", "SMBL_FIRM", "FIRM", "VOL_STATS"))
+#: Weeks older than this are served by ``weeklySummaryHistoric`` (FINRA keeps 12 rolling months in weeklySummary).
+LIVE_WINDOW_DAYS = 365
+
+SHARES = pa.decimal128(38, 6)
+MONEY = pa.decimal128(38, 6)
+DATE_FIELDS = ("weekStartDate", "summaryStartDate", "lastUpdateDate", "initialPublishedDate", "lastReportedDate",
+               "historicalWeek")
+#: Every field FINRA documents for weeklySummary/weeklySummaryHistoric, with its exact type.
+API_FIELDS: dict[str, pa.DataType] = {
+    "weekStartDate": pa.string(),
+    "tierIdentifier": pa.string(),
+    "tierDescription": pa.string(),
+    "summaryTypeCode": pa.string(),
+    "issueSymbolIdentifier": pa.string(),
+    "issueName": pa.string(),
+    "MPID": pa.string(),
+    "firmCRDNumber": pa.int64(),
+    "marketParticipantName": pa.string(),
+    "productTypeCode": pa.string(),
+    "summaryStartDate": pa.string(),
+    "totalWeeklyShareQuantity": SHARES,
+    "totalWeeklyTradeCount": pa.int64(),
+    "totalNotionalSum": MONEY,
+    "lastUpdateDate": pa.string(),
+    "initialPublishedDate": pa.string(),
+    "lastReportedDate": pa.string(),
+    "historicalWeek": pa.string(),
+    "historicalMonth": pa.string(),
+}
+RAW_SCHEMA = pa.schema([(name, pa.date32() if name in DATE_FIELDS else typ) for name, typ in API_FIELDS.items()])
+NATURAL_KEY = ("summaryTypeCode", "issueSymbolIdentifier", "issueName", "productTypeCode", "MPID", "firmCRDNumber",
+               "marketParticipantName")
+
+LEGACY_HEADER = ("tierDescription", "issueSymbolIdentifier", "issueName", "marketParticipantName", "MPID",
+                 "totalWeeklyShareQuantity", "totalWeeklyTradeCount", "lastUpdateDate")
+TIER_BY_DESCRIPTION = {"NMS Tier 1": "T1", "NMS Tier 2": "T2", "OTC": "OTCE", "OTCE": "OTCE", "OTC Equity": "OTCE"}
+
+
+def weekly_dataset_for(week: date, today: date) -> str:
+    """Which Query API dataset serves a week: the live one for the trailing 12 months, else the historic one."""
+    return "weeklySummary" if week >= today - timedelta(days=LIVE_WINDOW_DAYS) else "weeklySummaryHistoric"
+
+
+def api_filters(week: date, tier: str) -> dict[str, str]:
+    return {"weekStartDate": week.isoformat(), "tierIdentifier": tier}
+
+
+# -- Query API pages --------------------------------------------------------------------------------
+_RECORD_SEPARATOR = re.compile(rb"\}\s*,\s*\{")
+
+
+def parse_api_pages(pages: dict[str, bytes] | list[bytes], source: str) -> pa.Table:
+    """Parse weeklySummary JSON pages (each a JSON array of records) into the raw table.
+
+    ``pages`` maps a page name (used in error messages) to its bytes. Unknown fields are schema
+    drift and fail the partition; numbers are converted exactly (no float round trip).
+    """
+    if isinstance(pages, list):
+        pages = {f"page-{i:05d}.json": p for i, p in enumerate(pages, start=1)}
+    tables = [_parse_page(body, f"{source}/{name}") for name, body in pages.items()]
+    table = pa.concat_tables(tables) if tables else _empty_api_table()
+    return _finish(table, source)
+
+
+def _parse_page(body: bytes, where: str) -> pa.Table:
+    stripped = body.strip()
+    if not stripped:
+        raise ParseError(where, "empty page (expected a JSON array)")
+    if not (stripped.startswith(b"[") and stripped.endswith(b"]")):
+        raise ParseError(where, "expected a JSON array of records")
+    inner = stripped[1:-1].strip()
+    if not inner:
+        return _empty_api_table()
+    options = pajson.ParseOptions(explicit_schema=pa.schema(API_FIELDS), unexpected_field_behavior="error")
+    try:
+        # Records become newline-separated objects for Arrow's exact (no float) reader. A separator that
+        # sat inside a string value would yield invalid JSON, which the exact fallback below handles.
+        return pajson.read_json(io.BytesIO(_RECORD_SEPARATOR.sub(b"}\n{", inner)), parse_options=options)
+    except pa.ArrowInvalid as exc:
+        if "unexpected field" in str(exc):
+            known = set(API_FIELDS)
+            unknown = sorted({k for r in _exact_records(stripped, where) for k in r} - known)
+            raise ParseError(where, f"schema drift: unexpected field(s) {', '.join(unknown)}") from exc
+        return _from_records(_exact_records(stripped, where), where)
+
+
+def _exact_records(body: bytes, where: str) -> list[dict]:
+    from decimal import Decimal
+
+    try:
+        records = json.loads(body, parse_float=Decimal)
+    except ValueError as exc:
+        raise ParseError(where, f"invalid JSON: {exc}") from exc
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ParseError(where, "expected a JSON array of objects")
+    return records
+
+
+def _from_records(records: list[dict], where: str) -> pa.Table:
+    columns = {}
+    for name, typ in API_FIELDS.items():
+        values = [r.get(name) for r in records]
+        try:
+            columns[name] = pa.array(values, type=typ)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+            bad = next((i for i, v in enumerate(values) if not _fits(v, typ)), None)
+            raise ParseError(where, f"field {name}: {exc}" + (f" (record {bad + 1}: {values[bad]!r})" if bad is not None else "")) from exc
+    unknown = sorted({k for r in records for k in r} - set(API_FIELDS))
+    if unknown:
+        raise ParseError(where, f"schema drift: unexpected field(s) {', '.join(unknown)}")
+    return pa.table(columns)
+
+
+def _fits(value, typ) -> bool:
+    try:
+        pa.array([value], type=typ)
+        return True
+    except Exception:
+        return False
+
+
+def _empty_api_table() -> pa.Table:
+    return pa.schema(API_FIELDS).empty_table()
+
+
+# -- legacy weekly download files --------------------------------------------------------------------
+def parse_legacy_file(data: bytes, source: str, week: date, kind: str) -> pa.Table:
+    """Parse a pipe-delimited weekly download file (per symbol × venue) into raw rows of one kind."""
+    if kind not in KINDS:
+        raise ParseError(source, f"unknown kind {kind!r}; expected ats or otc")
+    if week.weekday() != 0:
+        raise ParseError(source, f"--week-start {week.isoformat()} is not a Monday")
+    if not data.strip():
+        raise ParseError(source, "empty file")
+    try:
+        header_line = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError as exc:
+        raise ParseError(source, f"header is not UTF-8: {exc}", line=1) from exc
+    header = tuple(header_line.split("|"))
+    if header != LEGACY_HEADER:
+        missing = [c for c in LEGACY_HEADER if c not in header]
+        extra = [c for c in header if c not in LEGACY_HEADER]
+        detail = "; ".join(filter(None, [
+            f"missing column(s) {', '.join(missing)}" if missing else "",
+            f"unexpected column(s) {', '.join(extra)}" if extra else "",
+            "columns out of order" if not missing and not extra else ""]))
+        raise ParseError(source, f"header does not match the FINRA weekly download layout: {detail}", line=1)
+    _check_utf8(data, source)
+    types = {"totalWeeklyShareQuantity": SHARES, "totalWeeklyTradeCount": pa.int64()}
+    types.update({c: pa.string() for c in LEGACY_HEADER if c not in types})
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter="|", quote_char=False),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False, null_values=[]),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ParseError(source, _arrow_csv_problem(exc), line=_arrow_csv_line(exc)) from exc
+    n = table.num_rows
+    descriptions = table["tierDescription"].to_pylist()
+    unknown_tiers = sorted(set(descriptions) - set(TIER_BY_DESCRIPTION))
+    if unknown_tiers:
+        line = descriptions.index(unknown_tiers[0]) + 2
+        raise ParseError(source, f"unknown tierDescription {unknown_tiers[0]!r}", line=line)
+    tiers = pa.array([TIER_BY_DESCRIPTION[d] for d in descriptions], pa.string())
+    blank_to_null = lambda col: pc.if_else(pc.equal(table[col], ""), pa.scalar(None, pa.string()), table[col])  # noqa: E731
+    columns = {
+        "weekStartDate": pa.array([week] * n, pa.date32()),
+        "tierIdentifier": tiers,
+        "tierDescription": table["tierDescription"],
+        "summaryTypeCode": pa.array([f"{kind}_W_SMBL_FIRM"] * n, pa.string()),
+        "issueSymbolIdentifier": blank_to_null("issueSymbolIdentifier"),
+        "issueName": blank_to_null("issueName"),
+        "MPID": blank_to_null("MPID"),
+        "marketParticipantName": table["marketParticipantName"],
+        "totalWeeklyShareQuantity": table["totalWeeklyShareQuantity"],
+        "totalWeeklyTradeCount": table["totalWeeklyTradeCount"],
+        "lastUpdateDate": _to_date(table["lastUpdateDate"], source, "lastUpdateDate", line_offset=2),
+    }
+    out = pa.table({name: columns.get(name, pa.nulls(n, RAW_SCHEMA.field(name).type)) for name in RAW_SCHEMA.names},
+                   schema=RAW_SCHEMA)
+    stale = pc.less(out["lastUpdateDate"], pa.scalar(week, pa.date32()))
+    if pc.any(stale).as_py():
+        line = pc.index(stale, True).as_py() + 2
+        raise ParseError(source, f"lastUpdateDate precedes --week-start {week.isoformat()}: file is for another week", line=line)
+    return _validate(out, source, line_offset=2)
+
+
+def _check_utf8(data: bytes, source: str) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParseError(source, f"not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})", line=line) from exc
+
+
+_ROW_RE = re.compile(r"Row #(\d+)")
+
+
+def _arrow_csv_line(exc: Exception) -> int | None:
+    match = _ROW_RE.search(str(exc))
+    return int(match.group(1)) + 1 if match else None  # Arrow counts the header as row 1? it counts data rows from 1
+
+
+def _arrow_csv_problem(exc: Exception) -> str:
+    text = str(exc).split("\n")[0]
+    text = re.sub(r"^(In CSV column #\d+: )?(Row #\d+: )?", "", text)
+    return text
+
+
+# -- shared finishing and validation -------------------------------------------------------------------
+def _to_date(column: pa.ChunkedArray, source: str, name: str, line_offset: int) -> pa.Array:
+    try:
+        return pc.cast(column, pa.date32())
+    except pa.ArrowInvalid as exc:
+        values = column.to_pylist()
+        bad = next(i for i, v in enumerate(values) if v is not None and not _is_iso_date(v))
+        raise ParseError(source, f"{name} {values[bad]!r} is not a YYYY-MM-DD date", line=bad + line_offset) from exc
+
+
+def _is_iso_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+        return len(value) == 10
+    except ValueError:
+        return False
+
+
+def _finish(table: pa.Table, source: str) -> pa.Table:
+    columns = {}
+    for field in RAW_SCHEMA:
+        col = table[field.name]
+        columns[field.name] = _to_date(col, source, field.name, line_offset=1) if field.name in DATE_FIELDS else col
+    return _validate(pa.table(columns, schema=RAW_SCHEMA), source, line_offset=1)
+
+
+def _validate(table: pa.Table, source: str, line_offset: int) -> pa.Table:
+    """Row-level rules every raw weekly table obeys; the first violation names its record/line."""
+    unit = "line" if line_offset == 2 else "record"
+
+    def fail(mask, problem):
+        if mask is not None and pc.any(mask).as_py():
+            idx = pc.index(mask, True).as_py()
+            raise ParseError(source, f"{problem} ({unit} {idx + line_offset})")
+
+    codes = table["summaryTypeCode"]
+    fail(pc.invert(pc.is_in(codes, pa.array(SUMMARY_TYPES))), "unknown summaryTypeCode")
+    fail(pc.invert(pc.is_in(table["tierIdentifier"], pa.array(TIERS + ("NMS", "NA")))), "unknown tierIdentifier")
+    fail(pc.less(table["totalWeeklyShareQuantity"], pa.scalar(0, SHARES)), "negative totalWeeklyShareQuantity")
+    fail(pc.less(table["totalWeeklyTradeCount"], 0), "negative totalWeeklyTradeCount")
+    fail(pc.is_null(table["totalWeeklyShareQuantity"]), "missing totalWeeklyShareQuantity")
+    fail(pc.is_null(table["totalWeeklyTradeCount"]), "missing totalWeeklyTradeCount")
+    fail(pc.is_null(table["weekStartDate"]), "missing weekStartDate")
+    if table.num_rows:
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            con.register("t", table.select(list(NATURAL_KEY) + ["weekStartDate", "tierIdentifier"]))
+            keys = ", ".join(f'"{c}"' for c in ("weekStartDate", "tierIdentifier") + NATURAL_KEY)
+            dup = con.execute(
+                f"select min(rn) from (select row_number() over () as rn, count(*) over (partition by {keys}) as n from t) where n > 1"
+            ).fetchone()[0]
+        finally:
+            con.close()
+        if dup is not None:
+            raise ParseError(source, f"duplicate row for the same week, tier, grain, symbol and venue ({unit} {dup - 1 + line_offset})")
+    return table
+
+
+def split_by_kind(table: pa.Table) -> dict[tuple[date, str, str], pa.Table]:
+    """Split raw rows into lake partitions keyed (week, tier, kind)."""
+    out = {}
+    if table.num_rows == 0:
+        return out
+    kinds = pc.utf8_slice_codeunits(table["summaryTypeCode"], 0, 3)
+    keyed = pa.table({"w": table["weekStartDate"], "t": table["tierIdentifier"], "k": kinds})
+    keys = sorted(tuple(row.values()) for row in keyed.group_by(["w", "t", "k"]).aggregate([]).to_pylist())
+    for week, tier, kind in keys:
+        mask = pc.and_(pc.and_(pc.equal(table["weekStartDate"], pa.scalar(week, pa.date32())),
+                               pc.equal(table["tierIdentifier"], tier)), pc.equal(kinds, kind))
+        out[(week, tier, kind)] = table.filter(mask)
+    return out
+
+
+def lake_partition(week: date, tier: str, kind: str) -> dict[str, str]:
+    return {"week": week.isoformat(), "tier": tier, "kind": kind}
