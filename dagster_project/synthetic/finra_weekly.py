@@ -79,10 +79,10 @@ def universe(tier: str, config: WeeklyConfig) -> pd.DataFrame:
     for other in HEAD_SYMBOLS:
         taken.update(HEAD_SYMBOLS[other])
     symbols = list(head)
-    suffix = {"T1": "", "T2": "", "OTCE": "F"}[tier]
+    # Tiers never share a symbol: random tickers are 3 letters in T1, 4 in T2 and 5 in OTC equities.
+    length = {"T1": 3, "T2": 4, "OTCE": 5}[tier]
     while len(symbols) < n:
-        length = int(rng.integers(3, 5))
-        candidate = "".join(rng.choice(letters, length)) + (suffix if rng.random() < 0.3 else "")
+        candidate = "".join(rng.choice(letters, length))
         if candidate not in taken:
             taken.add(candidate)
             symbols.append(candidate)
@@ -116,7 +116,8 @@ def week_records(week: date, tier: str, config: WeeklyConfig) -> pd.DataFrame:
         liquidity = np.clip(np.log10(uni["base_volume"].to_numpy()) / 9.0, 0.1, 1.0)
         present = rng.random((len(uni), len(venues))) < np.clip(share[None, :] * 8 + liquidity[:, None] * 0.5, 0.02, 0.98)
         weights = np.where(present, share[None, :] * rng.lognormal(0.0, 0.6, present.shape), 0.0)
-        totals = uni["base_volume"].to_numpy() * week_factor * (1.0 if kind == "ATS" else 2.2)
+        otc_multiple = 2.2 * rng.lognormal(0.0, 0.2, len(uni))
+        totals = uni["base_volume"].to_numpy() * week_factor * (1.0 if kind == "ATS" else otc_multiple)
         weights_sum = weights.sum(axis=1, keepdims=True)
         weights_sum[weights_sum == 0] = 1.0
         shares = np.floor(totals[:, None] * weights / weights_sum)

@@ -1,0 +1,1 @@
+"""Fetch → parse → land: turn one source partition into immutable lake versions. Pure (no Dagster)."""

@@ -1,0 +1,83 @@
+"""Land FINRA weekly OTC transparency partitions (from the Query API, a replay folder, or download files)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dagster_project.errors import DealerflowError, ParseError
+from dagster_project.lake import Lake, LandResult
+from dagster_project.publication_calendar import kinds_reported
+from dagster_project.sources import finra_weekly as fw
+
+
+@dataclass(frozen=True)
+class LandedPartition:
+    week: date
+    tier: str
+    kind: str
+    rows: int
+    version_id: str
+    is_new: bool
+    record_total: int | None
+
+
+def _facts(table: pa.Table, origin: str, **extra) -> dict:
+    published = pc.max(table["lastUpdateDate"]).as_py() if table.num_rows else None
+    return {"origin": origin, "published_on": published.isoformat() if published else None, **extra}
+
+
+def land_api_partition(client, lake: Lake, week: date, tier: str, today: date, origin: str) -> list[LandedPartition]:
+    """Fetch one (week, tier) from the Query API (or replay) and land each venue kind as a lake partition.
+
+    The fetch must be complete (rows == Record-Total) before anything is landed. A kind with no rows is
+    landed as an empty version, so a restatement to empty supersedes older rows.
+    """
+    dataset = fw.weekly_dataset_for(week, today)
+    fetched = client.fetch_partition(dataset, fw.api_filters(week, tier))
+    source = f"{fetched.what} ({fetched.source})"
+    table = fw.parse_api_pages(fetched.payloads(), source)
+    if table.num_rows != fetched.record_total:
+        raise DealerflowError(f"{source}: parsed {table.num_rows} rows but Record-Total is {fetched.record_total}")
+    wrong = pc.or_(pc.not_equal(table["weekStartDate"], pa.scalar(week, pa.date32())),
+                   pc.not_equal(table["tierIdentifier"], tier))
+    if table.num_rows and pc.any(wrong).as_py():
+        idx = pc.index(wrong, True).as_py()
+        raise ParseError(source, f"record {idx + 1} belongs to week {table['weekStartDate'][idx]} tier "
+                                 f"{table['tierIdentifier'][idx]}, not the requested {week} {tier}")
+    parts = fw.split_by_kind(table)
+    results = []
+    for kind in kinds_reported(week):
+        rows = parts.get((week, tier, kind), table.schema.empty_table())
+        result = lake.land(fw.DATASET, fw.lake_partition(week, tier, kind), rows, fetched.payloads(),
+                           _facts(rows, origin, record_total=fetched.record_total, fetched=fetched.facts()))
+        results.append(_landed(week, tier, kind, result, fetched.record_total))
+    return results
+
+
+def import_legacy_files(files: list[Path], lake: Lake, week: date, kind: str) -> list[LandedPartition]:
+    """Land FINRA weekly download files (pipe-delimited, symbol x venue). Bad files are quarantined, then raised."""
+    kind = kind.upper()
+    results = []
+    for file in files:
+        data = Path(file).read_bytes()
+        try:
+            table = fw.parse_legacy_file(data, str(file), week, kind)
+            if table.num_rows == 0:
+                raise ParseError(str(file), "no data rows")
+        except ParseError as exc:
+            where = lake.quarantine(fw.DATASET, Path(file).name, data, str(exc))
+            raise ParseError(exc.source, f"{exc.problem} (file quarantined at {where})", exc.line) from exc
+        for (wk, tier, k), rows in fw.split_by_kind(table).items():
+            result = lake.land(fw.DATASET, fw.lake_partition(wk, tier, k), rows, {Path(file).name: data},
+                               _facts(rows, f"import {Path(file).name}", record_total=None))
+            results.append(_landed(wk, tier, k, result, None))
+    return results
+
+
+def _landed(week, tier, kind, result: LandResult, record_total) -> LandedPartition:
+    return LandedPartition(week, tier, kind, result.version.rows, result.version.version_id, result.is_new, record_total)

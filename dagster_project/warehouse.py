@@ -1,0 +1,84 @@
+"""The one module that opens the DuckDB warehouse.
+
+* One writer at a time: every read-write use holds an exclusive file lock (``.writer.lock``) for its
+  whole duration, across processes, so concurrent runs queue instead of failing on DuckDB's lock.
+* BI never opens the pipeline's file: after each successful build the warehouse is copied to
+  ``warehouse/bi/dealerflow.duckdb`` under a temporary name and renamed into place. Readers holding
+  the old snapshot keep it; new readers see the new one; a half-built mart is never visible.
+* Files are written in DuckDB storage format ``v1.4.0`` so 1.x clients (BI tools embed older
+  DuckDB builds) can open them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+from filelock import FileLock
+
+from dagster_project.settings import Paths, paths
+
+STORAGE_VERSION = "v1.4.0"
+LOCK_TIMEOUT_SECONDS = float(os.environ.get("DEALERFLOW_WAREHOUSE_LOCK_TIMEOUT", 6 * 3600))
+
+
+def writer_lock(p: Paths | None = None, timeout: float | None = None) -> FileLock:
+    """The cross-process lock every warehouse writer (Python or dbt) holds while it writes."""
+    p = p or paths()
+    p.warehouse_lock.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(p.warehouse_lock), timeout=LOCK_TIMEOUT_SECONDS if timeout is None else timeout)
+
+
+@contextlib.contextmanager
+def connect(read_only: bool = False, p: Paths | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the pipeline's warehouse; writers take the writer lock first. Always closed, even on error."""
+    p = p or paths()
+    p.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock = contextlib.nullcontext() if read_only else writer_lock(p)
+    with lock:
+        config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
+        con = duckdb.connect(str(p.warehouse), read_only=read_only, config=config)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+@contextlib.contextmanager
+def connect_snapshot(p: Paths | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Read-only connection to the published BI snapshot (what reports and BI tools read)."""
+    p = p or paths()
+    con = duckdb.connect(str(p.bi_snapshot), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def publish_snapshot(p: Paths | None = None) -> Path:
+    """Copy the warehouse to the BI path atomically. Call while holding the writer lock, after a good build."""
+    p = p or paths()
+    target = p.bi_snapshot
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    con = duckdb.connect(str(p.warehouse), config={"storage_compatibility_version": STORAGE_VERSION})
+    try:
+        con.execute(f"ATTACH '{_sql_path(tmp)}' AS bi_snapshot (STORAGE_VERSION '{STORAGE_VERSION}')")
+        current = con.execute("select current_database()").fetchone()[0]
+        con.execute(f'COPY FROM DATABASE "{current}" TO bi_snapshot')
+        con.execute("DETACH bi_snapshot")
+    finally:
+        con.close()
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    return target
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
