@@ -1,0 +1,1 @@
+"""Synthetic sources: deterministic upstream-format files at any scale, for demos, tests and benchmarks."""
