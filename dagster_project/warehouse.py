@@ -33,11 +33,12 @@ def writer_lock(p: Paths | None = None, timeout: float | None = None) -> FileLoc
 
 
 @contextlib.contextmanager
-def connect(read_only: bool = False, p: Paths | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the pipeline's warehouse; writers take the writer lock first. Always closed, even on error."""
+def connect(read_only: bool = False, p: Paths | None = None, lock: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the pipeline's warehouse; writers take the writer lock first (``lock=False`` when the
+    caller already holds it). Always closed, even on error."""
     p = p or paths()
     p.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    lock = contextlib.nullcontext() if read_only else writer_lock(p)
+    lock = contextlib.nullcontext() if read_only or not lock else writer_lock(p)
     with lock:
         config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
         con = duckdb.connect(str(p.warehouse), read_only=read_only, config=config)

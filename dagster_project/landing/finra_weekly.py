@@ -24,11 +24,14 @@ class LandedPartition:
     version_id: str
     is_new: bool
     record_total: int | None
+    first_published: date | None  # earliest initialPublishedDate in the version, if FINRA sent one
 
 
 def _facts(table: pa.Table, origin: str, **extra) -> dict:
     published = pc.max(table["lastUpdateDate"]).as_py() if table.num_rows else None
-    return {"origin": origin, "published_on": published.isoformat() if published else None, **extra}
+    first = pc.min(table["initialPublishedDate"]).as_py() if table.num_rows else None
+    return {"origin": origin, "published_on": published.isoformat() if published else None,
+            "first_published": first.isoformat() if first else None, **extra}
 
 
 def land_api_partition(client, lake: Lake, week: date, tier: str, today: date, origin: str) -> list[LandedPartition]:
@@ -80,4 +83,6 @@ def import_legacy_files(files: list[Path], lake: Lake, week: date, kind: str) ->
 
 
 def _landed(week, tier, kind, result: LandResult, record_total) -> LandedPartition:
-    return LandedPartition(week, tier, kind, result.version.rows, result.version.version_id, result.is_new, record_total)
+    first = result.version.manifest["facts"].get("first_published")
+    return LandedPartition(week, tier, kind, result.version.rows, result.version.version_id, result.is_new, record_total,
+                           date.fromisoformat(first) if first else None)

@@ -195,3 +195,22 @@ def write_weekly(root: Path, start: date, end: date, tiers=("T1", "T2", "OTCE"),
         partitions += 1
         rows += len(frame)
     return {"partitions": partitions, "rows": rows}
+
+
+class SyntheticFinraClient:
+    """A FINRA Query API stand-in: writes a (week, tier) partition's pages on first request, then replays them."""
+
+    def __init__(self, root: Path, config: WeeklyConfig = WeeklyConfig()):
+        from dagster_project.sources.finra_api import FinraReplayClient
+
+        self.root = Path(root)
+        self.config = config
+        self.replay = FinraReplayClient(self.root)
+
+    def fetch_partition(self, dataset: str, filters: dict[str, str]):
+        pdir = self.replay.partition_dir(dataset, filters)
+        if not (pdir / "response.json").is_file():
+            week, tier = date.fromisoformat(filters["weekStartDate"]), filters["tierIdentifier"]
+            pages = records_to_pages(week_records(week, tier, self.config))
+            write_replay_partition(self.root, "weeklySummary", filters, pages=pages)
+        return self.replay.fetch_partition(dataset, filters)

@@ -1,4 +1,6 @@
 -- One row per landed version of a FINRA weekly (week, tier, kind) lake partition, empty versions included.
+-- The manifests sit beside the rows of source('lake', 'finra_weekly'):
+-- depends_on: {{ source('lake', 'finra_weekly') }}
 select
     cast(json_extract_string(partition, '$.week') as date)         as week_start_date,
     json_extract_string(partition, '$.tier')                       as tier,
@@ -11,4 +13,4 @@ select
     json_extract_string(facts, '$.origin')                         as origin,
     cast(content_hash as varchar)                                  as content_hash,
     cast(supersedes as varchar)                                    as supersedes_version_id
-from {{ source('lake', 'finra_weekly_manifests') }}
+from {{ lake_manifests('finra_weekly', 3) }}

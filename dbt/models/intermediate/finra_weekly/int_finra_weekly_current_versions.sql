@@ -2,7 +2,7 @@
 -- (published by FINRA on or before that date), for partitions due by then. Older versions stay in the lake.
 with calendar as (
     select partition_start as week_start_date, tier, due_date
-    from {{ ref('int_publication_calendar') }}
+    from {{ ref('stg_reference__publication_calendar') }}
     where dataset = 'finra-weekly'
 ),
 

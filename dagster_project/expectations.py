@@ -1,0 +1,52 @@
+"""Great Expectations 1.x suites (JSON under ``expectations/``) run on DataFrames.
+
+GX is imported lazily: it costs seconds to import, and only checks need it. Its SQL datasource does
+not work on DuckDB, so data is pulled into pandas first. Analytics and progress bars are off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    suite: str
+    success: bool
+    evaluated: int
+    failures: list[dict]
+
+    def summary(self) -> str:
+        if self.success:
+            return f"{self.suite}: all {self.evaluated} expectations met"
+        return f"{self.suite}: " + "; ".join(f"{f['expectation']} on {f['column']} ({f['unexpected_count']} rows)" for f in self.failures)
+
+
+def validate(suite_name: str, frame: pd.DataFrame) -> SuiteResult:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    spec = json.loads((SUITES_DIR / f"{suite_name}.json").read_text())
+    spec.pop("id", None)
+    suite = context.suites.add(ExpectationSuite(**spec))
+    batch = (context.data_sources.add_pandas("dealerflow").add_dataframe_asset(suite_name)
+             .add_batch_definition_whole_dataframe("whole").get_batch(batch_parameters={"dataframe": frame}))
+    result = batch.validate(suite, result_format="SUMMARY")
+    failures = [
+        {"expectation": r.expectation_config.type, "column": r.expectation_config.kwargs.get("column"),
+         "unexpected_count": (r.result or {}).get("unexpected_count"),
+         "examples": [str(v) for v in (r.result or {}).get("partial_unexpected_list", [])[:5]]}
+        for r in result.results if not r.success
+    ]
+    return SuiteResult(suite_name, bool(result.success), len(result.results), failures)
