@@ -128,20 +128,15 @@ def import_finra_weekly(files, week_start, kind):
 
 
 @main.command()
-@click.option("--weeks", type=int, default=8, show_default=True, help="How many recent FINRA weeks to backfill.")
+@click.option("--weeks", type=int, default=8, show_default=True, help="How many recent weeks to backfill.")
 @click.option("--scale", type=float, default=0.05, show_default=True, help="Synthetic universe scale (1.0 = realistic).")
 def demo(weeks, scale):
-    """Offline demo: backfill recent weeks from the synthetic source into the warehouse, then summarise."""
-    from dagster_project.publication_calendar import finra_weekly_latest_due
-    from dagster_project.runner import run_finra_weekly, summary
+    """Offline demo: backfill recent data from the synthetic sources into the warehouse, then summarise."""
+    from dagster_project.demo import run_demo
 
     if weeks < 1:
         raise CliError("--weeks must be at least 1")
-    today = date.today()
-    last = finra_weekly_latest_due(today, "T1")
-    first = last - timedelta(days=7 * (weeks - 1))
-    _run(lambda: run_finra_weekly(first, last, list(TIERS), "synthetic", None, scale), "demo backfill")
-    click.echo(summary())
+    _run(lambda: run_demo(weeks, scale), "demo")
 
 
 def _run(fn, what: str):

@@ -26,6 +26,22 @@ def _contiguous_blocks(tiers: list[str]) -> list[list[str]]:
     return blocks
 
 
+#: In-process runs log warnings and errors only; the CLI shows its own progress. DEALERFLOW_LOG_LEVEL overrides.
+def quiet_run_config() -> dict:
+    import os
+
+    return {"loggers": {"console": {"config": {"log_level": os.environ.get("DEALERFLOW_LOG_LEVEL", "WARNING")}}}}
+
+
+def execute(job, instance, first_key, last_key):
+    """Execute ``job`` in process over one partition, or one rectangle of partitions as a single run."""
+    if str(first_key) == str(last_key):
+        return job.execute_in_process(instance=instance, partition_key=str(first_key), raise_on_error=False,
+                                      run_config=quiet_run_config())
+    return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet_run_config(), tags={
+        ASSET_PARTITION_RANGE_START_TAG: str(first_key), ASSET_PARTITION_RANGE_END_TAG: str(last_key)})
+
+
 def run_finra_weekly(start: date, end: date, tiers: list[str], source: str = "live", replay_dir: str | None = None,
                      scale: float | None = None, p: Paths | None = None) -> str:
     """Backfill weeks [start, end] x tiers as one run per contiguous tier block; raise on any failure."""
@@ -43,12 +59,7 @@ def run_finra_weekly(start: date, end: date, tiers: list[str], source: str = "li
     lines = []
     with dg.DagsterInstance.get() as instance:
         for block in _contiguous_blocks(tiers):
-            start_key, end_key = week_tier_key(first, block[0]), week_tier_key(last, block[-1])
-            if start_key == end_key:
-                result = job.execute_in_process(instance=instance, partition_key=str(start_key), raise_on_error=False)
-            else:
-                result = job.execute_in_process(instance=instance, raise_on_error=False, tags={
-                    ASSET_PARTITION_RANGE_START_TAG: str(start_key), ASSET_PARTITION_RANGE_END_TAG: str(end_key)})
+            result = execute(job, instance, week_tier_key(first, block[0]), week_tier_key(last, block[-1]))
             raise_for_result(result, f"weeks {first}..{last} tiers {','.join(block)}")
             lines.append(f"run {result.run_id}: weeks {first}..{last} x {','.join(block)} succeeded")
     return "\n".join(lines)
@@ -75,17 +86,27 @@ def raise_for_result(result, what: str) -> None:
         raise DealerflowError(f"{what}: " + (" | ".join(problems) if problems else "run failed"))
 
 
+#: dbt tag -> the lake datasets its models read. `dealerflow build` builds a tag only once its data is landed
+#: (DuckDB cannot scan an empty glob). Each dataset registers its tag here.
+DBT_TAG_LAKE_DATASETS: dict[str, tuple[str, ...]] = {"finra_weekly": ("finra_weekly",)}
+
+
+def _landed(p: Paths, dataset: str) -> bool:
+    return any((p.lake / dataset).glob("**/v=*/manifest.json"))
+
+
 def build_all(p: Paths | None = None) -> str:
-    """Rebuild every dbt model from the lake as it is, then publish the BI snapshot."""
+    """Rebuild every dbt model whose lake data exists, then publish the BI snapshot."""
     from dagster_project.resources import WarehouseResource, dbt_resource
 
     p = p or paths()
-    if not any((p.lake / "finra_weekly").glob("*/*/*/v=*/manifest.json")):
-        raise DealerflowError(f"{p.lake}: the lake holds no FINRA weekly data yet; run `dealerflow backfill` "
-                              "or `dealerflow import finra-weekly` first")
+    tags = [tag for tag, datasets in DBT_TAG_LAKE_DATASETS.items() if all(_landed(p, d) for d in datasets)]
+    if not tags:
+        raise DealerflowError(f"{p.lake}: the lake holds no data yet; run `dealerflow backfill` or `dealerflow import` first")
     warehouse = WarehouseResource(home=str(p.home))
     with warehouse.writing():
-        invocation = dbt_resource().cli(["build"], raise_on_error=False)
+        select = " ".join(f"tag:{t}" for t in tags)
+        invocation = dbt_resource().cli(["build", "--select", select], raise_on_error=False)
         invocation.wait()
         if not invocation.is_successful():
             failed = [r.get("unique_id") for r in invocation.get_artifact("run_results.json").get("results", [])
