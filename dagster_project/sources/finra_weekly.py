@@ -126,14 +126,28 @@ def _exact_records(body: bytes, where: str) -> list[dict]:
 
 
 def _from_records(records: list[dict], where: str) -> pa.Table:
+    from decimal import Decimal
+
     columns = {}
     for name, typ in API_FIELDS.items():
         values = [r.get(name) for r in records]
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            exact = (isinstance(v, int) and not isinstance(v, bool)) if pa.types.is_integer(typ) else \
+                (isinstance(v, (int, Decimal)) and not isinstance(v, bool)) if pa.types.is_decimal(typ) else isinstance(v, str)
+            if not exact:
+                raise ParseError(where, f"field {name}: {v!r} is not a valid {typ} (record {i + 1})")
         try:
             columns[name] = pa.array(values, type=typ)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
             bad = next((i for i, v in enumerate(values) if not _fits(v, typ)), None)
             raise ParseError(where, f"field {name}: {exc}" + (f" (record {bad + 1}: {values[bad]!r})" if bad is not None else "")) from exc
+        if pa.types.is_decimal(typ) and columns[name].null_count < len(values):
+            restored = columns[name].to_pylist()
+            lost = next((i for i, (a, b) in enumerate(zip(values, restored)) if a is not None and Decimal(a) != b), None)
+            if lost is not None:
+                raise ParseError(where, f"field {name}: {values[lost]!r} has more than 6 decimals (record {lost + 1})")
     unknown = sorted({k for r in records for k in r} - set(API_FIELDS))
     if unknown:
         raise ParseError(where, f"schema drift: unexpected field(s) {', '.join(unknown)}")
@@ -266,36 +280,37 @@ def _finish(table: pa.Table, source: str) -> pa.Table:
 
 
 def _validate(table: pa.Table, source: str, line_offset: int) -> pa.Table:
-    """Row-level rules every raw weekly table obeys; the first violation names its record/line."""
-    unit = "line" if line_offset == 2 else "record"
+    """Row-level rules every raw weekly table obeys; the first violation names its record (API) or line (file)."""
+
+    def where(index: int) -> dict:
+        if line_offset == 2:
+            return {"line": index + line_offset}
+        return {"suffix": f" (record {index + line_offset})"}
 
     def fail(mask, problem):
         if mask is not None and pc.any(mask).as_py():
-            idx = pc.index(mask, True).as_py()
-            raise ParseError(source, f"{problem} ({unit} {idx + line_offset})")
+            loc = where(pc.index(mask, True).as_py())
+            raise ParseError(source, problem + loc.get("suffix", ""), line=loc.get("line"))
 
-    codes = table["summaryTypeCode"]
-    fail(pc.invert(pc.is_in(codes, pa.array(SUMMARY_TYPES))), "unknown summaryTypeCode")
+    for name in ("weekStartDate", "tierIdentifier", "summaryTypeCode", "totalWeeklyShareQuantity", "totalWeeklyTradeCount"):
+        fail(pc.is_null(table[name]), f"missing {name}")
+    fail(pc.invert(pc.is_in(table["summaryTypeCode"], pa.array(SUMMARY_TYPES))), "unknown summaryTypeCode")
     fail(pc.invert(pc.is_in(table["tierIdentifier"], pa.array(TIERS + ("NMS", "NA")))), "unknown tierIdentifier")
     fail(pc.less(table["totalWeeklyShareQuantity"], pa.scalar(0, SHARES)), "negative totalWeeklyShareQuantity")
     fail(pc.less(table["totalWeeklyTradeCount"], 0), "negative totalWeeklyTradeCount")
-    fail(pc.is_null(table["totalWeeklyShareQuantity"]), "missing totalWeeklyShareQuantity")
-    fail(pc.is_null(table["totalWeeklyTradeCount"]), "missing totalWeeklyTradeCount")
-    fail(pc.is_null(table["weekStartDate"]), "missing weekStartDate")
     if table.num_rows:
-        import duckdb
+        keys = ["weekStartDate", "tierIdentifier", *NATURAL_KEY]
+        counts = table.select(keys).group_by(keys, use_threads=False).aggregate([([], "count_all")])
+        if counts.num_rows < table.num_rows:
+            import duckdb
 
-        con = duckdb.connect()
-        try:
-            con.register("t", table.select(list(NATURAL_KEY) + ["weekStartDate", "tierIdentifier"]))
-            keys = ", ".join(f'"{c}"' for c in ("weekStartDate", "tierIdentifier") + NATURAL_KEY)
-            dup = con.execute(
-                f"select min(rn) from (select row_number() over () as rn, count(*) over (partition by {keys}) as n from t) where n > 1"
-            ).fetchone()[0]
-        finally:
-            con.close()
-        if dup is not None:
-            raise ParseError(source, f"duplicate row for the same week, tier, grain, symbol and venue ({unit} {dup - 1 + line_offset})")
+            indexed = table.select(keys).append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+            partition = ", ".join(f'"{k}"' for k in keys)
+            with duckdb.connect() as con:
+                con.register("t", indexed)
+                second = con.execute(f"select min(_row) from (select _row, row_number() over "
+                                     f"(partition by {partition} order by _row) as n from t) where n > 1").fetchone()[0]
+            fail(pc.equal(indexed["_row"], second), "duplicate row for the same week, tier, grain, symbol and venue")
     return table
 
 
