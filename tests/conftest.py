@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import subprocess
+import sys
+
 import pytest
+from filelock import FileLock
 
 from support.realdata import realdata_path
 from support.replay_server import ReplayServer
+
+
+DBT_DIR = Path(__file__).resolve().parents[1] / "dbt"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest():
+    """dagster-dbt needs dbt's manifest; `make test` parses first, a bare `pytest` parses here (once, locked)."""
+    manifest = DBT_DIR / "target" / "manifest.json"
+    with FileLock(str(DBT_DIR / ".parse.lock")):
+        if not manifest.is_file():
+            subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--quiet", "--profiles-dir", ".",
+                            "--project-dir", "."], cwd=DBT_DIR, check=True)
+    return manifest
 
 
 @pytest.fixture
