@@ -45,11 +45,13 @@ def finra_weekly_raw(context: dg.AssetExecutionContext, home: HomeResource, finr
     lake, today = home.lake, date.today()
     client = finra.client(home.paths)
     pairs = week_tiers_of(context.partition_keys)
+    # The availability sensor tags runs for partitions FINRA already lists, even ahead of the calendar.
+    source_confirmed = context.run.tags.get("dealerflow/source_confirmed") == "true"
     landed: list[LandedPartition] = []
     skipped, failed = [], []
     for week, tier in pairs:
         due = finra_weekly_due(week, tier)
-        if due > today:
+        if due > today and not source_confirmed:
             skipped.append(f"{week} {tier}: not published until {due}")
             continue
         try:
@@ -76,7 +78,7 @@ def finra_weekly_raw(context: dg.AssetExecutionContext, home: HomeResource, finr
     yield dg.AssetCheckResult(check_name="fetch_succeeded", passed=not failed, asset_key=RAW_KEY,
                               severity=dg.AssetCheckSeverity.ERROR, metadata={"failed": failed})
     yield _record_total_check(landed)
-    yield _published_window_check(landed, today)
+    yield _published_window_check(landed, today, source_confirmed)
     yield _expectations_check(home, landed)
 
 
@@ -91,14 +93,17 @@ def _record_total_check(landed: list[LandedPartition]) -> dg.AssetCheckResult:
                                metadata={"partitions": len(by_partition), "mismatches": mismatches})
 
 
-def _published_window_check(landed: list[LandedPartition], today: date) -> dg.AssetCheckResult:
+def _published_window_check(landed: list[LandedPartition], today: date, source_confirmed: bool) -> dg.AssetCheckResult:
+    """Data ahead of the calendar is an error, unless FINRA itself listed it: then the calendar is what is off,
+    and the check warns (the data lands; the rule should be reviewed)."""
     early = [f"{p.week} {p.tier}: landed before due date {finra_weekly_due(p.week, p.tier)}"
              for p in landed if finra_weekly_due(p.week, p.tier) > today]
     early += [f"{p.week} {p.tier} {p.kind}: initialPublishedDate {p.first_published} precedes due date "
               f"{finra_weekly_due(p.week, p.tier)}" for p in landed
               if p.first_published is not None and p.first_published < finra_weekly_due(p.week, p.tier)]
+    severity = dg.AssetCheckSeverity.WARN if source_confirmed else dg.AssetCheckSeverity.ERROR
     return dg.AssetCheckResult(check_name="published_window", passed=not early, asset_key=RAW_KEY,
-                               metadata={"violations": early})
+                               severity=severity, metadata={"violations": early})
 
 
 def _expectations_check(home: HomeResource, landed: list[LandedPartition]) -> dg.AssetCheckResult:

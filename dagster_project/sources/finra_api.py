@@ -131,15 +131,22 @@ class FinraApiClient:
             raise IncompletePartitionError(f"{what}: received {result.records} records, Record-Total is {total}; nothing landed")
         return result
 
-    def available_partitions(self, dataset: str) -> list[list[str]]:
-        """Partition values FINRA lists as published (``GET /partitions/group/otcMarket/name/<dataset>``)."""
+    def available_partitions(self, dataset: str) -> list[dict[str, str]]:
+        """Partitions FINRA lists as published (``GET /partitions/group/otcMarket/name/<dataset>``), keyed by field."""
         url = f"{self.base_url}/partitions/group/{GROUP}/name/{dataset}"
         response = request(self.session, "GET", url, what=f"{dataset} partitions", policy=self.policy)
         try:
             payload = response.json()
         except ValueError as exc:
             raise SourceError(f"{dataset} partitions: response is not JSON: {exc}") from exc
-        return [entry.get("partitions", []) for entry in payload.get("availablePartitions", [])]
+        fields = payload.get("partitionFields") or []
+        out = []
+        for entry in payload.get("availablePartitions", []):
+            values = entry.get("partitions", [])
+            if len(values) != len(fields):
+                raise SourceError(f"{dataset} partitions: {values} does not match partitionFields {fields}")
+            out.append(dict(zip(fields, values)))
+        return out
 
 
 class _TotalChanged(Exception):
@@ -181,13 +188,11 @@ class FinraReplayClient:
                                            f"its response.json says Record-Total {result.record_total}; nothing landed")
         return result
 
-    def available_partitions(self, dataset: str) -> list[list[str]]:
+    def available_partitions(self, dataset: str) -> list[dict[str, str]]:
         root = self.root / REPLAY_ALIASES.get(dataset, dataset)
         out = []
-        for pdir in sorted(p.parent for p in root.glob("**/page-*.json")):
-            values = [part.split("=", 1)[1] for part in pdir.relative_to(root).parts]
-            if values not in out:
-                out.append(values)
+        for pdir in sorted({p.parent for p in root.glob("**/response.json")}):
+            out.append(dict(part.split("=", 1) for part in pdir.relative_to(root).parts))
         return out
 
 

@@ -214,3 +214,10 @@ class SyntheticFinraClient:
             pages = records_to_pages(week_records(week, tier, self.config))
             write_replay_partition(self.root, "weeklySummary", filters, pages=pages)
         return self.replay.fetch_partition(dataset, filters)
+
+    def available_partitions(self, dataset: str) -> list[dict[str, str]]:
+        """What the synthetic FINRA 'publishes': every (week, tier) of the last 120 days due by today."""
+        from dagster_project.publication_calendar import finra_weekly_published
+
+        return [{"weekStartDate": p.week_start.isoformat(), "tierIdentifier": p.tier}
+                for p in finra_weekly_published(date.today(), start=date.today() - timedelta(days=120))]

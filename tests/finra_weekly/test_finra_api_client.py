@@ -139,4 +139,4 @@ def test_base_url_comes_from_environment(api, monkeypatch):
 
 
 def test_available_partitions(api):
-    assert client(api).available_partitions("weeklySummary") == [["T1", "2026-09-07"]]
+    assert client(api).available_partitions("weeklySummary") == [{"tierIdentifier": "T1", "weekStartDate": "2026-09-07"}]

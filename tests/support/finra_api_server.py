@@ -91,10 +91,11 @@ class FinraApiServer:
                     return self._send(302, b"", {"Location": self.path})
                 dataset = self.path.rstrip("/").rsplit("/", 1)[-1]
                 root = server.folder / REPLAY_ALIASES.get(dataset, dataset)
-                parts = sorted({tuple(p.split("=", 1)[1] for p in d.relative_to(root).parts)
-                                for d in (f.parent for f in root.glob("**/page-*.json"))}, reverse=True)
-                body = json.dumps({"datasetGroup": "otcMarket", "datasetName": dataset,
-                                   "availablePartitions": [{"partitions": list(p)} for p in parts]}).encode()
+                dirs = sorted({f.parent for f in root.glob("**/response.json")}, reverse=True)
+                fields = [p.split("=", 1)[0] for p in dirs[0].relative_to(root).parts] if dirs else []
+                parts = [[p.split("=", 1)[1] for p in d.relative_to(root).parts] for d in dirs]
+                body = json.dumps({"datasetGroup": "otcMarket", "datasetName": dataset, "partitionFields": fields,
+                                   "availablePartitions": [{"partitions": p} for p in parts]}).encode()
                 return self._send(200, body, {"Content-Type": "application/json"})
 
             def _send(self, status, payload, headers):
