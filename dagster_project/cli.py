@@ -102,6 +102,14 @@ def build():
     _run(build_all, "build")
 
 
+@main.command()
+def status():
+    """Per dataset: latest published (calendar), landed (lake) and built (warehouse) partitions, and anything overdue."""
+    from dagster_project import status as status_module
+
+    click.echo(status_module.render(status_module.collect(paths())), nl=False)
+
+
 @main.group(name="import")
 def import_():
     """Land upstream files from disk into the lake."""
