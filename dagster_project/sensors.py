@@ -1,13 +1,12 @@
 """Sensors that ask the sources what is actually published, so late and early publications are both picked up."""
 
-from __future__ import annotations
-
 from datetime import date, timedelta
 
 import dagster as dg
 
 from dagster_project.partitions import week_tier_key
 from dagster_project.publication_calendar import TIERS, finra_weekly_due
+from dagster_project.resources import FinraSourceResource, HomeResource
 
 #: How far back the availability sensor looks; older gaps are backfills, not publication events.
 LOOKBACK_DAYS = 120
@@ -30,11 +29,10 @@ def finra_weekly_missing(available: list[dict[str, str]], landed: set[tuple[str,
 
 def finra_weekly_availability_sensor(job) -> dg.SensorDefinition:
     @dg.sensor(job=job, name="finra_weekly_availability", minimum_interval_seconds=3600,
-               default_status=dg.DefaultSensorStatus.STOPPED, required_resource_keys={"home", "finra"},
+               default_status=dg.DefaultSensorStatus.STOPPED,
                description="Asks FINRA which (week, tier) partitions are published (partitions endpoint) and requests "
                            "the ones the lake does not hold yet, so a late or early publication is not missed.")
-    def _sensor(context: dg.SensorEvaluationContext):
-        home, finra = context.resources.home, context.resources.finra
+    def _sensor(context: dg.SensorEvaluationContext, home: HomeResource, finra: FinraSourceResource):
         client = finra.client(home.paths)
         available = client.available_partitions("weeklySummary")
         landed = {(p["week"], p["tier"]) for p in home.lake.partitions("finra_weekly")}
