@@ -35,5 +35,13 @@ dev: manifest
 	DAGSTER_HOME=$${DEALERFLOW_HOME:-$(CURDIR)/.dealerflow}/dagster $(BIN)/python -c "from dagster_project.instance import prepare_dagster_home; from dagster_project.settings import paths; prepare_dagster_home(paths())"
 	DAGSTER_HOME=$${DEALERFLOW_HOME:-$(CURDIR)/.dealerflow}/dagster $(BIN)/dagster dev -w workspace.yaml
 
+# Benchmarks (report, never assert timings): append to BENCHMARKS.md. bench-quick fits CI (< 2 min on 2 cores);
+# bench runs the 52-week realistic-scale backfill; BENCH_PROFILE=full for 208 weeks (~60 GB of JSON pages).
+bench: manifest
+	$(BIN)/python -m benchmarks.finra_weekly_bench --profile $${BENCH_PROFILE:-quick-full}
+
+bench-quick: manifest
+	$(BIN)/python -m benchmarks.finra_weekly_bench --profile quick
+
 clean:
 	rm -rf .dealerflow dbt/target dbt/logs

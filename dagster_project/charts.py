@@ -67,3 +67,51 @@ def render_gex_by_strike_png(strikes, call_gex_usd_per_1pct, put_gex_usd_per_1pc
     ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     return _png(fig)
+
+
+def render_share_lines_png(frame, *, x: str, series: str, y: str, title: str, ylabel: str,
+                           dashed: set | None = None) -> bytes:
+    """One line per ``series`` value of ``y`` over ``x`` (a long DataFrame); dashed points mark provisional weeks."""
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    for name, group in frame.groupby(series, sort=False):
+        group = group.sort_values(x)
+        ax.plot(group[x], group[y] * 100, marker="o", ms=3, lw=1.6, label=str(name))
+    if dashed:
+        for when in sorted(dashed):
+            ax.axvspan(when, when, color="grey", alpha=0.3)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=2, loc="best")
+    fig.autofmt_xdate()
+    return _png(fig)
+
+
+def render_symbol_trend_png(frame, *, symbol: str) -> bytes:
+    """Weekly ATS and non-ATS volume (stacked bars, millions of shares) with the ATS fraction on a second axis."""
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    weeks = frame["week_start_date"]
+    ats = frame["ats_share_quantity"].astype(float) / 1e6
+    otc = frame["otc_share_quantity"].astype(float) / 1e6
+    ax.bar(weeks, ats, width=5, label="ATS", color="tab:blue")
+    ax.bar(weeks, otc, width=5, bottom=ats, label="non-ATS (OTC)", color="tab:orange")
+    ax.set_ylabel("shares, millions")
+    ax2 = ax.twinx()
+    ax2.plot(weeks, frame["ats_fraction"].astype(float) * 100, color="black", marker="o", ms=3, label="ATS fraction")
+    ax2.set_ylabel("ATS share of off-exchange volume, %")
+    ax.set_title(f"{symbol}: off-exchange volume by week")
+    ax.legend(loc="upper left", fontsize=8)
+    ax2.legend(loc="upper right", fontsize=8)
+    fig.autofmt_xdate()
+    return _png(fig)
+
+
+def render_share_bars_png(labels, shares, *, title: str, xlabel: str) -> bytes:
+    """Horizontal bars of fractions (shown in %), largest on top."""
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    order = np.argsort(np.asarray(shares, dtype=float))
+    ax.barh(np.asarray(labels)[order], np.asarray(shares, dtype=float)[order] * 100, color="tab:blue")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3, axis="x")
+    return _png(fig)

@@ -130,11 +130,15 @@ class Lake:
         dataset: str,
         partition: dict[str, str],
         table: pa.Table,
-        payloads: dict[str, bytes],
+        payloads: dict[str, bytes | Path],
         facts: dict | None = None,
         landed_at: datetime | None = None,
     ) -> LandResult:
-        """Land one partition's rows and original payloads as a new version, unless the content is unchanged."""
+        """Land one partition's rows and original payloads as a new version, unless the content is unchanged.
+
+        A payload given as a ``Path`` (an already landed payload file with the same bytes) is hard-linked
+        rather than written again: landed files are never modified, so sharing them is safe.
+        """
         pdir = self.partition_dir(dataset, partition)
         pdir.mkdir(parents=True, exist_ok=True)
         digest = content_hash(table)
@@ -155,7 +159,10 @@ class Lake:
             for name, data in payloads.items():
                 target = tmp / "payload" / _safe_relpath(name)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+                if isinstance(data, Path):
+                    _link_or_copy(data, target)
+                else:
+                    target.write_bytes(data)
             stamped = _stamp(table, version_id, landed_at, digest)
             pq.write_table(stamped, tmp / "data.parquet", compression="zstd")
             manifest = {
@@ -190,6 +197,13 @@ def _stamp(table: pa.Table, version_id: str, landed_at: datetime, digest: str) -
     table = table.append_column("_version_id", pa.array([version_id] * n, pa.string()))
     table = table.append_column("_landed_at", pa.array([landed_at] * n, pa.timestamp("us", tz="UTC")))
     return table.append_column("_content_hash", pa.array([digest] * n, pa.string()))
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another filesystem, or links unsupported
+        shutil.copyfile(source, target)
 
 
 def _safe_segment(value: str) -> str:

@@ -59,6 +59,49 @@ class FinraSourceResource(dg.ConfigurableResource):
         return SyntheticFinraClient(paths.home / "synthetic", WeeklyConfig(self.synthetic_seed, self.synthetic_scale))
 
 
+class OptionsSourceResource(dg.ConfigurableResource):
+    """Where option chains and OCC reports come from: ``live`` (cdn.cboe.com and marketdata.theocc.com, or
+    ``DEALERFLOW_CBOE_URL`` / ``DEALERFLOW_OCC_URL``), ``replay`` (``<replay_dir>/<YYYY-MM-DD>/{cboe,occ}/...``,
+    one recorded folder per trade date, since neither feed has history) or ``synthetic`` (written on demand
+    under ``<home>/synthetic/options/<YYYY-MM-DD>/``, deterministic by seed)."""
+
+    mode: str = Field(default_factory=lambda: os.environ.get("DEALERFLOW_SOURCE", "live"))
+    replay_dir: str = Field(default_factory=lambda: os.environ.get("DEALERFLOW_REPLAY_DIR", ""))
+    synthetic_seed: int = 0
+
+    @property
+    def is_live(self) -> bool:
+        return self.mode == "live"
+
+    def _date_root(self, paths: Paths, trade_date, underlying: str) -> Path:
+        if self.mode not in SOURCE_MODES:
+            raise dg.Failure(f"unknown options source mode {self.mode!r}; expected one of {', '.join(SOURCE_MODES)}")
+        if self.mode == "replay":
+            if not self.replay_dir or not Path(self.replay_dir).is_dir():
+                raise dg.Failure(f"replay source needs an existing replay_dir (got {self.replay_dir!r})")
+            return Path(self.replay_dir) / trade_date.isoformat()
+        from dagster_project.sources.cboe import delayed_quotes_path
+        from dagster_project.sources.transport import replay_relpath
+        from dagster_project.synthetic.options import write_replay
+
+        root = paths.home / "synthetic" / "options" / trade_date.isoformat()
+        if not (root / "cboe" / replay_relpath(delayed_quotes_path(underlying))).is_file():
+            write_replay(root, trade_date, [underlying], seed=self.synthetic_seed)
+        return root
+
+    def cboe_fetcher(self, paths: Paths, trade_date, underlying: str):
+        from dagster_project.sources.cboe import cboe_http_fetcher
+        from dagster_project.sources.transport import ReplayFetcher
+
+        return cboe_http_fetcher() if self.is_live else ReplayFetcher("CBOE", self._date_root(paths, trade_date, underlying))
+
+    def occ_fetcher(self, paths: Paths, trade_date, underlying: str):
+        from dagster_project.sources.occ import occ_http_fetcher
+        from dagster_project.sources.transport import ReplayFetcher
+
+        return occ_http_fetcher() if self.is_live else ReplayFetcher("OCC", self._date_root(paths, trade_date, underlying))
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse: one writer at a time, and a BI snapshot published after each good build."""
 
@@ -103,3 +146,61 @@ def dbt_resource() -> DbtCliResource:
 
     return DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
                           dbt_executable=str(Path(sys.executable).parent / "dbt"))
+
+
+class ShortDataSourceResource(dg.ConfigurableResource):
+    """Where Reg SHO, short-interest and SEC fails-to-deliver files come from: ``live`` (cdn.finra.org,
+    api.finra.org and www.sec.gov, or ``DEALERFLOW_<SOURCE>_URL``), ``replay`` (``<replay_dir>/{finra_cdn,finra_api,
+    sec}/`` mirroring URL paths) or ``synthetic`` (written under ``<home>/synthetic/short/`` for the requested range,
+    deterministic by seed, over the FINRA weekly synthetic universe). Live SEC requests carry a User-Agent with the
+    contact address in ``DEALERFLOW_CONTACT``, as the SEC requires."""
+
+    mode: str = Field(default_factory=lambda: os.environ.get("DEALERFLOW_SOURCE", "live"))
+    replay_dir: str = Field(default_factory=lambda: os.environ.get("DEALERFLOW_REPLAY_DIR", ""))
+    synthetic_seed: int = 20240101
+    synthetic_scale: float = Field(default_factory=lambda: float(os.environ.get("DEALERFLOW_SYNTHETIC_SCALE", "0.05")))
+
+    def _root(self, paths: Paths) -> Path:
+        if self.mode not in SOURCE_MODES:
+            raise dg.Failure(f"unknown short-data source mode {self.mode!r}; expected one of {', '.join(SOURCE_MODES)}")
+        if self.mode == "replay":
+            if not self.replay_dir or not Path(self.replay_dir).is_dir():
+                raise dg.Failure(f"replay source needs an existing replay_dir (got {self.replay_dir!r})")
+            return Path(self.replay_dir)
+        return paths.home / "synthetic" / "short"
+
+    def prepare(self, paths: Paths, dataset: str, start, end) -> None:
+        """Synthetic mode: write the upstream files of ``dataset`` for ``[start, end]`` (a no-op otherwise)."""
+        if self.mode == "synthetic":
+            from dagster_project.landing.short_data import write_synthetic_sources
+
+            write_synthetic_sources(self._root(paths), dataset, start, end, seed=self.synthetic_seed,
+                                    scale=self.synthetic_scale)
+
+    def finra_cdn(self, paths: Paths):
+        from dagster_project.sources.transport import HttpFetcher, ReplayFetcher
+
+        if self.mode == "live":
+            from dagster_project.settings import contact_user_agent
+
+            return HttpFetcher("FINRA_CDN", contact_user_agent())
+        return ReplayFetcher("FINRA_CDN", self._root(paths))
+
+    def finra_api(self, paths: Paths):
+        """Query API client for ``consolidatedShortInterest`` (the fallback when the CDN file is missing)."""
+        from dagster_project.sources.finra_api import FinraApiClient, FinraReplayClient
+
+        if self.mode == "live":
+            return FinraApiClient()
+        return FinraReplayClient(self._root(paths))
+
+    def sec(self, paths: Paths):
+        from dagster_project.sources.transport import ReplayFetcher
+
+        if self.mode == "live":
+            if not os.environ.get("DEALERFLOW_CONTACT"):
+                raise dg.Failure("the SEC requires a User-Agent with a contact: set DEALERFLOW_CONTACT to an e-mail address")
+            from dagster_project.sources.sec_ftd import sec_fetcher
+
+            return sec_fetcher()
+        return ReplayFetcher("SEC", self._root(paths))

@@ -89,6 +89,12 @@ def raise_for_result(result, what: str) -> None:
 #: dbt tag -> the lake datasets its models read. `dealerflow build` builds a tag only once its data is landed
 #: (DuckDB cannot scan an empty glob). Each dataset registers its tag here.
 DBT_TAG_LAKE_DATASETS: dict[str, tuple[str, ...]] = {"finra_weekly": ("finra_weekly",)}
+DBT_TAG_LAKE_DATASETS["short_data"] = ("regsho_daily", "short_interest", "sec_ftd")
+DBT_TAG_LAKE_DATASETS["finra_monthly"] = ("finra_ats_blocks", "finra_otc_blocks", "finra_monthly_summary")
+#: OCC staging reads an empty typed relation until OCC data lands, so imported chains alone build the GEX marts.
+DBT_TAG_LAKE_DATASETS["options"] = ("options_chain", "gex")
+#: Tags whose staging models read an empty typed relation for a dataset not landed yet: built once ANY is landed.
+DBT_TAGS_BUILT_WHEN_ANY_LANDED = {"short_data"}
 
 
 def _landed(p: Paths, dataset: str) -> bool:
@@ -100,7 +106,8 @@ def build_all(p: Paths | None = None) -> str:
     from dagster_project.resources import WarehouseResource, dbt_resource
 
     p = p or paths()
-    tags = [tag for tag, datasets in DBT_TAG_LAKE_DATASETS.items() if all(_landed(p, d) for d in datasets)]
+    tags = [tag for tag, datasets in DBT_TAG_LAKE_DATASETS.items()
+            if (any if tag in DBT_TAGS_BUILT_WHEN_ANY_LANDED else all)(_landed(p, d) for d in datasets)]
     if not tags:
         raise DealerflowError(f"{p.lake}: the lake holds no data yet; run `dealerflow backfill` or `dealerflow import` first")
     warehouse = WarehouseResource(home=str(p.home))
@@ -149,3 +156,146 @@ def weeks_between(start: date, end: date) -> list[date]:
         weeks.append(first)
         first += timedelta(days=7)
     return weeks
+
+
+def run_finra_monthly(start: date, end: date, source: str = "live", replay_dir: str | None = None,
+                      scale: float | None = None, p: Paths | None = None) -> str:
+    """Backfill the months from ``start``'s month to ``end``'s month as one Dagster run; raise on any failure."""
+    from dagster_project.definitions import build_defs
+    from dagster_project.resources import FinraSourceResource
+
+    p = p or paths()
+    prepare_dagster_home(p)
+    finra_kwargs = {"mode": source, "replay_dir": str(Path(replay_dir).resolve()) if replay_dir else ""}
+    if scale is not None:
+        finra_kwargs["synthetic_scale"] = scale
+    defs = build_defs(finra=FinraSourceResource(**finra_kwargs), home=str(p.home))
+    job = defs.resolve_job_def("finra_monthly")
+    first, last = start.replace(day=1), end.replace(day=1)
+    with dg.DagsterInstance.get() as instance:
+        result = execute(job, instance, first.isoformat(), last.isoformat())
+    raise_for_result(result, f"months {first:%Y-%m}..{last:%Y-%m}")
+    return f"run {result.run_id}: FINRA monthly {first:%Y-%m}..{last:%Y-%m} succeeded"
+
+
+def run_options(start: date, end: date, underlyings: list[str] | None = None, source: str = "live",
+                replay_dir: str | None = None, p: Paths | None = None) -> str:
+    """Backfill trade dates [start, end] x underlyings (chains, OCC, GEX, marts) as one run per contiguous block of
+    underlyings in their configured order; raise on any failure or failed check."""
+    from dagster_project.definitions import build_defs
+    from dagster_project.partitions import options_key, options_underlyings
+    from dagster_project.resources import OptionsSourceResource
+
+    p = p or paths()
+    prepare_dagster_home(p)
+    configured = options_underlyings()
+    chosen = [u.upper() for u in (underlyings or configured)]
+    unknown = [u for u in chosen if u not in configured]
+    if unknown:
+        raise DealerflowError(f"underlying(s) {', '.join(unknown)} not configured; partitions exist for "
+                              f"{', '.join(configured)} (set DEALERFLOW_OPTIONS_UNDERLYINGS)")
+    options = OptionsSourceResource(mode=source, replay_dir=str(Path(replay_dir).resolve()) if replay_dir else "")
+    defs = build_defs(home=str(p.home), options=options)
+    job = defs.resolve_job_def("options_daily")
+    blocks: list[list[str]] = []
+    for u in sorted(set(chosen), key=configured.index):
+        if blocks and configured.index(u) == configured.index(blocks[-1][-1]) + 1:
+            blocks[-1].append(u)
+        else:
+            blocks.append([u])
+    lines = []
+    with dg.DagsterInstance.get() as instance:
+        for block in blocks:
+            result = execute(job, instance, options_key(start, block[0]), options_key(end, block[-1]))
+            raise_for_result(result, f"options {start}..{end} {','.join(block)}")
+            lines.append(f"run {result.run_id}: options {start}..{end} x {','.join(block)} succeeded")
+    return "\n".join(lines)
+
+
+#: Short-data dataset names (CLI / demo) -> their Dagster job.
+SHORT_DATA_DATASETS = ("regsho", "short-interest", "ftd")
+
+
+def short_data_partition_keys(dataset: str, start: date, end: date) -> list[str]:
+    """Partition keys of a short-data dataset within [start, end] (half-months overlapping it for FTD)."""
+    from dagster_project.partitions import ftd_partitions, regsho_partitions, short_interest_partitions
+    from dagster_project.publication_calendar import ftd_period_key, ftd_periods
+
+    if dataset == "ftd":
+        wanted = {ftd_period_key(*p) for p in ftd_periods(start, end)}
+        return [k for k in ftd_partitions.get_partition_keys() if k in wanted]
+    partitions = {"regsho": regsho_partitions, "short-interest": short_interest_partitions}[dataset]
+    return [k for k in partitions.get_partition_keys() if start.isoformat() <= k <= end.isoformat()]
+
+
+def run_short_data(start: date, end: date, datasets: list[str], source: str = "live", replay_dir: str | None = None,
+                   scale: float | None = None, p: Paths | None = None,
+                   windows: dict[str, tuple[date, date]] | None = None) -> str:
+    """Backfill Reg SHO / short interest / FTD partitions in [start, end] (or a dataset's own window), one run per
+    dataset; the short_data marts are rebuilt once, in the last run. Raise on any failure."""
+    from dagster_project.assets.short_data import RAW_KEYS
+    from dagster_project.definitions import build_defs
+    from dagster_project.jobs import SHORT_DATA_JOBS
+    from dagster_project.resources import ShortDataSourceResource
+
+    p = p or paths()
+    prepare_dagster_home(p)
+    kwargs = {"mode": source, "replay_dir": str(Path(replay_dir).resolve()) if replay_dir else ""}
+    if scale is not None:
+        kwargs["synthetic_scale"] = scale
+    defs = build_defs(short_data=ShortDataSourceResource(**kwargs), home=str(p.home))
+    planned = [(d, short_data_partition_keys(d, *(windows or {}).get(d, (start, end)))) for d in datasets]
+    lines = [f"{d}: no partition in {'..'.join(map(str, (windows or {}).get(d, (start, end))))}" for d, k in planned if not k]
+    planned = [(d, k) for d, k in planned if k]
+    with dg.DagsterInstance.get() as instance:
+        for i, (dataset, keys) in enumerate(planned):
+            last = i == len(planned) - 1
+            tags = {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+            result = defs.resolve_job_def(SHORT_DATA_JOBS[dataset]).execute_in_process(
+                instance=instance, raise_on_error=False, run_config=quiet_run_config(), tags=tags,
+                asset_selection=None if last else [RAW_KEYS[dataset]])
+            raise_for_result(result, f"{dataset} {keys[0]}..{keys[-1]}")
+            lines.append(f"run {result.run_id}: {dataset} {keys[0]}..{keys[-1]} ({len(keys)} partitions) succeeded"
+                         + ("; short_data marts rebuilt" if last else ""))
+    return "\n".join(lines)
+
+
+def short_data_summary(p: Paths | None = None) -> str:
+    """Row counts and date ranges of the short and settlement marts (read from the BI snapshot)."""
+    from dagster_project.warehouse import connect_snapshot
+
+    p = p or paths()
+    marts = [("short_volume_daily", "trade_date"), ("short_volume_weekly", "week_start_date"),
+             ("dark_short_index_daily", "trade_date"), ("short_interest", "settlement_date"),
+             ("fails_to_deliver", "settlement_date"), ("fails_to_deliver_weekly", "week_start_date")]
+    lines = ["short and settlement marts:"]
+    with connect_snapshot(p) as con:
+        for name, column in marts:
+            rows, first, last = con.execute(f"select count(*), min({column}), max({column}) from marts.{name}").fetchone()
+            lines.append(f"  marts.{name:<24} {rows:>9,} rows  {first} .. {last}")
+        weighting = con.execute("select string_agg(distinct universe || '/' || weighting, ', ') "
+                                "from marts.dark_short_index_daily").fetchone()[0]
+    lines.append(f"  dark short index universe/weighting: {weighting}")
+    return "\n".join(lines)
+
+
+def options_summary(p: Paths | None = None) -> str:
+    """Options marts in the BI snapshot: row counts and the newest trade date's GEX levels."""
+    from dagster_project.warehouse import connect_snapshot
+
+    p = p or paths()
+    with connect_snapshot(p) as con:
+        counts = {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0]
+                  for t in ("gex_levels_daily", "gex_by_strike", "occ_volume_daily")}
+        first, last = con.execute("select min(as_of_date), max(as_of_date) from marts.gex_levels_daily").fetchone()
+        levels = con.execute(
+            """select underlying, spot, total_gex_usd_per_1pct, zero_gamma, call_wall, put_wall, regime
+               from marts.gex_levels_daily where as_of_date = ? order by underlying""", [last]).fetchall()
+    lines = [f"options: gex_levels_daily {counts['gex_levels_daily']:,} rows ({first} .. {last}), gex_by_strike "
+             f"{counts['gex_by_strike']:,} rows, occ_volume_daily {counts['occ_volume_daily']:,} rows",
+             f"GEX levels on {last} ($bn per 1% move):"]
+    for u, spot, total, zero, call_wall, put_wall, regime in levels:
+        zg = f"{zero:,.1f}" if zero is not None else "none"
+        lines.append(f"  {u:<4} spot {spot:>10,.2f}  GEX {float(total) / 1e9:>7.2f} ({regime})  zero gamma {zg:>9}  "
+                     f"call wall {call_wall:,.0f}  put wall {put_wall:,.0f}")
+    return "\n".join(lines)

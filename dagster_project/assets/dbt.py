@@ -7,7 +7,14 @@ from typing import Any, Mapping
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from dagster_project.partitions import dbt_vars_json, week_tier_partitions, week_tiers_of
+from dagster_project.partitions import (
+    date_underlyings_of,
+    dbt_vars_json,
+    options_dbt_vars,
+    options_partitions,
+    week_tier_partitions,
+    week_tiers_of,
+)
 from dagster_project.resources import DBT_PROJECT_DIR, WarehouseResource
 
 WAREHOUSE_POOL = "warehouse"
@@ -52,6 +59,31 @@ def finra_weekly_dbt_assets() -> dg.AssetsDefinition:
     def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         """Rebuild the FINRA weekly models for the run's weeks and tiers, then publish the BI snapshot."""
         vars_json = dbt_vars_json(week_tiers_of(context.partition_keys))
+        with warehouse.writing():
+            yield from dbt.cli(["build", "--vars", vars_json], context=context).stream()
+            path = warehouse.publish()
+        context.log.info(f"published BI snapshot {path}")
+
+    return _assets
+
+
+@functools.cache
+def options_dbt_assets() -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=dbt_project().manifest_path,
+        project=dbt_project(),
+        select="tag:options",
+        partitions_def=options_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        dagster_dbt_translator=TRANSLATOR,
+        pool=WAREHOUSE_POOL,
+        name="options_dbt",
+    )
+    def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+        """Rebuild the options marts for the run's trade dates and underlyings, then publish the BI snapshot."""
+        import json
+
+        vars_json = json.dumps(options_dbt_vars(date_underlyings_of(context.partition_keys)))
         with warehouse.writing():
             yield from dbt.cli(["build", "--vars", vars_json], context=context).stream()
             path = warehouse.publish()

@@ -54,11 +54,14 @@ def land_api_partition(client, lake: Lake, week: date, tier: str, today: date, o
                                  f"{table['tierIdentifier'][idx]}, not the requested {week} {tier}")
     parts = fw.split_by_kind(table)
     results = []
+    payloads: dict[str, bytes | Path] = fetched.payloads()
     for kind in kinds_reported(week):
         rows = parts.get((week, tier, kind), table.schema.empty_table())
-        result = lake.land(fw.DATASET, fw.lake_partition(week, tier, kind), rows, fetched.payloads(),
+        result = lake.land(fw.DATASET, fw.lake_partition(week, tier, kind), rows, payloads,
                            _facts(rows, origin, record_total=fetched.record_total, fetched=fetched.facts()))
         results.append(_landed(week, tier, kind, result, fetched.record_total))
+        if result.is_new:  # every kind keeps the fetch's pages; the next kind links to these files, not a copy
+            payloads = {name: result.version.path / "payload" / name for name in fetched.payloads()}
     return results
 
 

@@ -1,6 +1,7 @@
 """One HTTP session factory for every source: retries with backoff, Retry-After, timeouts, clear errors.
 
-Transport-level faults (429, 5xx, timeouts, connection resets) are retried by urllib3's ``Retry``;
+Transport-level faults (429, 5xx, timeouts, connection resets) are retried by urllib3's ``Retry``, and a
+connection broken while the body streams is retried by :func:`request`;
 anything still failing raises :class:`~dagster_project.errors.SourceError` naming the URL. Secrets are
 never part of a message: headers are not echoed.
 """
@@ -8,6 +9,7 @@ never part of a message: headers are not echoed.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 import requests
@@ -58,6 +60,8 @@ def make_session(user_agent: str, policy: HttpPolicy | None = None) -> requests.
         status_forcelist=RETRY_STATUSES,
         allowed_methods=None,  # POST queries to the FINRA API are idempotent reads
         respect_retry_after_header=True,
+        # Honour Retry-After, but a server asking for hours must not hang a run: wait at most backoff_max.
+        retry_after_max=int(policy.backoff_max),
         raise_on_status=False,
         redirect=policy.max_redirects,
     )
@@ -88,9 +92,25 @@ def request(
     for a file that does not exist yet).
     """
     policy = policy or HttpPolicy.from_env()
+    # urllib3 retries until the headers arrive; a connection broken while the body streams is retried here.
+    send = lambda: _request_once(session, method, url, what=what, policy=policy,  # noqa: E731
+                                 not_published_statuses=not_published_statuses, **kwargs)
+    for attempt in range(policy.retries):
+        try:
+            return send()
+        except requests.exceptions.ChunkedEncodingError:
+            time.sleep(min(policy.backoff_factor * (2 ** attempt), policy.backoff_max))
+    try:
+        return send()
+    except requests.exceptions.ChunkedEncodingError as exc:
+        raise SourceError(f"{what}: connection broken while reading the response from {url} "
+                          f"after {policy.retries} retries: {_reason(exc)}") from exc
+
+
+def _request_once(session, method, url, *, what, policy, not_published_statuses, **kwargs) -> requests.Response:
     try:
         response = session.request(method, url, timeout=policy.timeout, **kwargs)
-        # Touch the body now so a corrupt gzip stream fails here, inside the error mapping.
+        # Touch the body now so a corrupt gzip stream or a broken connection fails here, inside the error mapping.
         _ = response.content
     except requests.exceptions.TooManyRedirects as exc:
         raise SourceError(f"{what}: too many redirects from {url} (redirect loop?)") from exc

@@ -192,6 +192,8 @@ class FtdFile:
     trailer_total_quantity: int | None
     total_quantity: int
     notes: list[str] = field(default_factory=list)
+    #: Date stamped on the zip member: the day the SEC packed the file (None for a bare text file).
+    member_stamp: date | None = None
 
     @property
     def has_trailer(self) -> bool:
@@ -231,8 +233,9 @@ def parse_ftd_zip(data: bytes, source: str, *, require_trailer: bool = True) -> 
     member_stem = PurePosixPath(member.filename).stem
     if _LINK_RE.search(f"{zip_stem}.zip") and not zip_stem.lower().startswith(member_stem.lower()):
         notes.append(f"zip {zip_stem}.zip holds {member.filename}; contents trusted")
+    stamp = date(*member.date_time[:3]) if member.date_time[0] >= 1981 else None
     return FtdFile(result.table, member.filename, result.trailer_record_count, result.trailer_total_quantity,
-                   result.total_quantity, notes)
+                   result.total_quantity, notes, stamp)
 
 
 def parse_ftd_text(data: bytes, source: str, *, require_trailer: bool = True) -> FtdFile:

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dagster_project.short_calendar import (
+from dagster_project.publication_calendar import (
     business_days,
+    ftd_expected_publication,
     ftd_period_bounds,
     ftd_periods,
     short_interest_settlement_dates,
@@ -41,8 +42,6 @@ FACILITY_PROFILE = {"FNSQ": (0.55, 0.97), "FNYX": (0.30, 0.85), "FNQC": (0.15, 0
 #: CNMS lists the facilities in this order (``B,Q,N`` in real files).
 CNMS_MARKET_ORDER = ("FNQC", "FNSQ", "FNYX", "FNRA")
 _SIX = Decimal("0.000001")
-#: Fixed zip timestamp so the same data gives byte-identical zips.
-_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 _MARKET_CLASSES = (("A", "NYSE"), ("Q", "NNM"), ("R", "NASDAQ"), ("S", "OTC"))
 
 
@@ -275,7 +274,8 @@ def write_ftd_files(root: Path, symbols: list[str], start: date, end: date, *, s
         lines.append(f"Trailer record count {len(rows)}")
         lines.append(f"Trailer total quantity of shares {sum(r[3] for r in rows)}")
         path = Path(root) / "sec" / ftd_path(year, month, half)
-        _write(path, _zip_bytes(f"cnsfails{year:04d}{month:02d}{half}.txt", ("\n".join(lines) + "\n").encode()))
+        _write(path, _zip_bytes(f"cnsfails{year:04d}{month:02d}{half}.txt", ("\n".join(lines) + "\n").encode(),
+                                ftd_expected_publication(year, month, half)))
         written.append(path)
     index = write_ftd_index(root)
     return written + [index]
@@ -294,10 +294,12 @@ def write_ftd_index(root: Path) -> Path:
     return path
 
 
-def _zip_bytes(member: str, payload: bytes) -> bytes:
+def _zip_bytes(member: str, payload: bytes, stamp: date) -> bytes:
+    """A one-member zip stamped with the day the SEC would publish it (real zips carry that date), so
+    the same data gives byte-identical zips and the published-before-due check sees a realistic date."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        info = zipfile.ZipInfo(member, date_time=_ZIP_TIME)
+        info = zipfile.ZipInfo(member, date_time=(stamp.year, stamp.month, stamp.day, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
         archive.writestr(info, payload)
     return buffer.getvalue()

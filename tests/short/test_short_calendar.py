@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from dagster_project.short_calendar import (
+from dagster_project.publication_calendar import (
     add_business_days,
     ftd_expected_publication,
     ftd_half_month,
@@ -75,3 +75,55 @@ def test_ftd_half_months():
     assert ftd_expected_publication(2026, 2, "b") == date(2026, 3, 16)  # 15th is a Sunday
     with pytest.raises(ValueError):
         ftd_period_bounds(2026, 1, "c")
+
+
+def test_regsho_is_due_after_1800_eastern_on_the_trade_date():
+    from datetime import datetime, timezone
+
+    from dagster_project.publication_calendar import regsho_due, regsho_due_at, regsho_latest_due
+
+    assert regsho_due(date(2026, 11, 20)) == date(2026, 11, 20)
+    assert regsho_due_at(date(2026, 11, 20)) == datetime(2026, 11, 20, 23, 0, tzinfo=timezone.utc)  # 18:00 EST
+    assert regsho_due_at(date(2026, 7, 1)) == datetime(2026, 7, 1, 22, 0, tzinfo=timezone.utc)     # 18:00 EDT
+    with pytest.raises(ValueError, match="not a business day"):
+        regsho_due(date(2026, 11, 26))  # Thanksgiving
+    assert regsho_latest_due(datetime(2026, 11, 20, 22, 59, tzinfo=timezone.utc)) == date(2026, 11, 19)
+    assert regsho_latest_due(datetime(2026, 11, 20, 23, 0, tzinfo=timezone.utc)) == date(2026, 11, 20)
+    assert regsho_latest_due(datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)) == date(2026, 11, 25)
+
+
+def test_calendar_rows_and_reference_table_hold_the_short_datasets(tmp_path):
+    import duckdb
+
+    from dagster_project.publication_calendar import DATASETS, calendar_rows
+    from dagster_project.reference import write_publication_calendar
+    from dagster_project.settings import Paths
+
+    assert {"regsho", "short-interest", "ftd"} <= set(DATASETS)
+    assert calendar_rows("regsho", date(2026, 11, 25), date(2026, 11, 30)) == [
+        {"trade_date": date(2026, 11, d), "due_date": date(2026, 11, d)} for d in (25, 27, 30)]
+    assert calendar_rows("short-interest", date(2026, 1, 1), date(2026, 1, 31)) == [
+        {"settlement_date": date(2026, 1, 15), "due_date": date(2026, 1, 27)},
+        {"settlement_date": date(2026, 1, 30), "due_date": date(2026, 2, 10)}]
+    assert calendar_rows("ftd", date(2021, 3, 20), date(2021, 3, 20)) == [
+        {"period": "202103b", "period_start": date(2021, 3, 15), "period_end": date(2021, 3, 31),
+         "due_date": date(2021, 4, 15)}]
+    path = write_publication_calendar(Paths(tmp_path), today=date(2026, 11, 21))
+    rows = duckdb.sql(f"""select dataset, partition_start, due_date from '{path}'
+                          where (dataset = 'short-interest' and partition_start = date '2024-08-15')
+                             or (dataset = 'ftd' and partition_start = date '2020-09-01')
+                             or (dataset = 'regsho' and partition_start = date '2020-01-02') order by 1""").fetchall()
+    assert rows == [("ftd", date(2020, 9, 1), date(2020, 9, 30)), ("regsho", date(2020, 1, 2), date(2020, 1, 2)),
+                    ("short-interest", date(2024, 8, 15), date(2024, 8, 26))]
+
+
+def test_short_data_schedules_follow_the_calendar():
+    from dagster_project.schedules import ftd_requests, regsho_requests, short_interest_requests
+
+    assert [r.partition_key for r in regsho_requests(date(2026, 11, 20))] == ["2026-11-20"]
+    assert regsho_requests(date(2026, 11, 26)) == []  # Thanksgiving: no files
+    assert [r.partition_key for r in short_interest_requests(date(2026, 1, 27))] == ["2026-01-15"]
+    assert [r.partition_key for r in short_interest_requests(date(2026, 1, 30))] == ["2026-01-15"]  # re-poll
+    assert short_interest_requests(date(2026, 2, 2)) == []
+    assert [r.partition_key for r in ftd_requests(date(2026, 11, 16))] == ["202610b"]
+    assert [r.partition_key for r in ftd_requests(date(2026, 11, 30))] == ["202611a"]

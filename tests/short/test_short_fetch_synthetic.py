@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pytest
 
 from dagster_project.errors import NotPublishedError, ParseError
-from dagster_project.short_calendar import business_days, short_interest_settlement_dates
+from dagster_project.publication_calendar import business_days, short_interest_settlement_dates
 from dagster_project.sources.regsho import (
     FACILITIES,
     check_cnms_consistency,

@@ -4,14 +4,18 @@ POST ``/data/group/otcMarket/name/<dataset>`` with EQUAL ``compareFilters`` answ
 ``offset``..``offset+limit`` (limit capped at ``max_limit``) with ``Record-Total``, ``Record-Offset``,
 ``Record-Limit`` and ``Total-Records-On-Page`` headers, gzip-encoded like FINRA; no records → 204.
 ``GET /partitions/group/otcMarket/name/<dataset>`` lists the partitions. Faults are scripted per request:
-canned error replies, a Record-Total that changes after some pages, short pages, corrupt gzip, redirect loops.
+canned error replies, a Record-Total that changes after some pages, short pages, corrupt gzip, redirect loops,
+replies cut off mid-body (connection reset), stalls past the client's read timeout, faults at one page offset.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import socket
+import struct
 import threading
+import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +34,10 @@ class FinraApiServer:
         self.short_page_offsets: set[int] = set()  # pages that hold one record fewer than their header says
         self.corrupt_gzip: str | None = None   # "middle" (bad deflate data) or "tail" (truncated stream)
         self.redirect_loop = False
+        self.resets = 0          # the next N data replies are cut off mid-body by a TCP reset
+        self.stalls = 0          # the next N data requests sleep ``stall_seconds`` before answering
+        self.stall_seconds = 0.0
+        self.offset_faults: dict[int, deque[Fault]] = {}  # canned replies for requests at one page offset
         self._httpd: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
 
@@ -59,6 +67,17 @@ class FinraApiServer:
                     return self._send(fault.status, fault.body, fault.headers)
                 if server.redirect_loop:
                     return self._send(302, b"", {"Location": self.path})
+                with server._lock:
+                    at_offset = server.offset_faults.get(int(body.get("offset", 0)))
+                    fault = at_offset.popleft() if at_offset else None
+                    stall = server.stalls > 0
+                    server.stalls -= stall
+                    reset = server.resets > 0
+                    server.resets -= reset
+                if fault is not None:
+                    return self._send(fault.status, fault.body, fault.headers)
+                if stall:
+                    time.sleep(server.stall_seconds)
                 dataset = self.path.rstrip("/").rsplit("/", 1)[-1]
                 filters = {f["fieldName"]: f["fieldValue"] for f in body.get("compareFilters", [])
                            if f.get("compareType") == "EQUAL"}
@@ -80,6 +99,8 @@ class FinraApiServer:
                     payload = payload[:middle] + bytes(b ^ 0xFF for b in payload[middle:middle + 64]) + payload[middle + 64:]
                 elif server.corrupt_gzip == "tail":
                     payload = payload[:-12] + b"\x00" * 12
+                if reset:
+                    return self._reset_mid_body(payload, total)
                 return self._send(200, payload, {
                     "Content-Type": "application/json", "Content-Encoding": "gzip", "Record-Total": str(total),
                     "Record-Offset": str(offset), "Record-Limit": str(limit), "Record-Max-Limit": str(server.max_limit),
@@ -97,6 +118,20 @@ class FinraApiServer:
                 body = json.dumps({"datasetGroup": "otcMarket", "datasetName": dataset, "partitionFields": fields,
                                    "availablePartitions": [{"partitions": p} for p in parts]}).encode()
                 return self._send(200, body, {"Content-Type": "application/json"})
+
+            def _reset_mid_body(self, payload, total):
+                """Promise the whole body, send half of it, then abort the connection with a TCP RST."""
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Record-Total", str(total))
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload[: len(payload) // 2])
+                self.wfile.flush()
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                self.connection.close()
 
             def _send(self, status, payload, headers):
                 self.send_response(status)

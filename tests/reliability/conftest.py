@@ -1,0 +1,19 @@
+"""Reliability suite fixtures; the lake / mart snapshot helpers are in ``reliability_support.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reliability_support import W1, W3
+
+
+@pytest.fixture(scope="session")
+def weekly_replay(tmp_path_factory) -> Path:
+    """Synthetic FINRA weekly pages (Query API replay layout) for W1..W3, Tier 1 and Tier 2, small scale."""
+    from dagster_project.synthetic.finra_weekly import WeeklyConfig, write_weekly
+
+    root = tmp_path_factory.mktemp("weekly_replay")
+    write_weekly(root, W1, W3, tiers=("T1", "T2"), config=WeeklyConfig(scale=0.005))
+    return root
