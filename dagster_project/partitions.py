@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
 import dagster as dg
@@ -37,9 +36,6 @@ def dbt_vars(pairs: list[tuple[date, str]]) -> dict:
         "tiers": sorted({t for _, t in pairs}, key=TIERS.index),
     }
 
-
-def dbt_vars_json(pairs: list[tuple[date, str]]) -> str:
-    return json.dumps(dbt_vars(pairs))
 
 
 # -- options: trade date x underlying ----------------------------------------------------------------

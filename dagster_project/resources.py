@@ -136,6 +136,7 @@ def dbt_env(p: Paths) -> dict[str, str]:
     return {
         "DEALERFLOW_WAREHOUSE": str(p.warehouse),
         "DEALERFLOW_LAKE": str(p.lake),
+        "DBT_LOG_PATH": str(p.home / "dbt" / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }

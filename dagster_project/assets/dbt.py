@@ -9,7 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from dagster_project.partitions import (
     date_underlyings_of,
-    dbt_vars_json,
+    dbt_vars,
     options_dbt_vars,
     options_partitions,
     week_tier_partitions,
@@ -44,6 +44,20 @@ class DealerflowTranslator(DagsterDbtTranslator):
 TRANSLATOR = DealerflowTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+def build_and_publish(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
+                      dbt_vars: dict):
+    """Build the selected models for the run's partitions under the writer lock, then publish the BI snapshot.
+
+    dbt's run artifacts go under the dealerflow home (``dbt/target/<run>``), not into the repository."""
+    import json
+
+    with warehouse.writing() as p:
+        target = p.home / "dbt" / "target" / f"{context.run_id[:8]}-{context.op_def.name}"
+        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()
+        path = warehouse.publish()
+    context.log.info(f"published BI snapshot {path}")
+
+
 @functools.cache
 def finra_weekly_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(
@@ -58,11 +72,7 @@ def finra_weekly_dbt_assets() -> dg.AssetsDefinition:
     )
     def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         """Rebuild the FINRA weekly models for the run's weeks and tiers, then publish the BI snapshot."""
-        vars_json = dbt_vars_json(week_tiers_of(context.partition_keys))
-        with warehouse.writing():
-            yield from dbt.cli(["build", "--vars", vars_json], context=context).stream()
-            path = warehouse.publish()
-        context.log.info(f"published BI snapshot {path}")
+        yield from build_and_publish(context, dbt, warehouse, dbt_vars(week_tiers_of(context.partition_keys)))
 
     return _assets
 
@@ -81,12 +91,6 @@ def options_dbt_assets() -> dg.AssetsDefinition:
     )
     def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         """Rebuild the options marts for the run's trade dates and underlyings, then publish the BI snapshot."""
-        import json
-
-        vars_json = json.dumps(options_dbt_vars(date_underlyings_of(context.partition_keys)))
-        with warehouse.writing():
-            yield from dbt.cli(["build", "--vars", vars_json], context=context).stream()
-            path = warehouse.publish()
-        context.log.info(f"published BI snapshot {path}")
+        yield from build_and_publish(context, dbt, warehouse, options_dbt_vars(date_underlyings_of(context.partition_keys)))
 
     return _assets

@@ -1,7 +1,6 @@
 """FINRA monthly data (block-size summaries, non-ATS monthly totals): raw lake assets with checks, and their dbt models."""
 
 import functools
-import json
 from datetime import date
 
 import dagster as dg
@@ -9,7 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.assets.dbt import TRANSLATOR, WAREHOUSE_POOL, dbt_project
+from dagster_project.assets.dbt import TRANSLATOR, WAREHOUSE_POOL, build_and_publish, dbt_project
 from dagster_project.errors import DealerflowError
 from dagster_project.landing.finra_monthly import LandedMonth, land_month
 from dagster_project.lake import META_COLUMNS
@@ -164,10 +163,6 @@ def finra_monthly_dbt_assets() -> dg.AssetsDefinition:
     )
     def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         """Rebuild the FINRA monthly models for the run's months, then publish the BI snapshot."""
-        vars_json = json.dumps(monthly_dbt_vars(months_of(context.partition_keys)))
-        with warehouse.writing():
-            yield from dbt.cli(["build", "--vars", vars_json], context=context).stream()
-            path = warehouse.publish()
-        context.log.info(f"published BI snapshot {path}")
+        yield from build_and_publish(context, dbt, warehouse, monthly_dbt_vars(months_of(context.partition_keys)))
 
     return _assets
