@@ -10,7 +10,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: setup demo test dev manifest bench bench-quick clean
+.PHONY: setup demo test dev manifest browser bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required; set PYTHON=...)"; exit 1; }
@@ -28,7 +28,13 @@ manifest: setup
 demo: manifest
 	$(BIN)/dealerflow demo
 
-test: manifest
+# The report's browser test needs Debian's chromium (headless); installed once if missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium for the report's browser test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "error: chromium is missing and could not be installed (needs apt and root)"; exit 1; }; }
+
+test: manifest browser
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 dev: manifest

@@ -78,7 +78,8 @@ def raise_for_result(result, what: str) -> None:
                 cause = cause.cause
             problems.append(f"{event.step_key}: {message.splitlines()[-1] if message else 'failed'}")
     for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
+        # Warnings (e.g. an early publication FINRA itself listed) are reported in Dagster, not failures.
+        if not evaluation.passed and evaluation.severity != dg.AssetCheckSeverity.WARN:
             details = {k: v.value for k, v in (evaluation.metadata or {}).items()}
             detail = next((v for v in details.values() if isinstance(v, list) and v), details)
             problems.append(f"check {evaluation.asset_check_key.name} failed: {detail}")
@@ -137,13 +138,15 @@ def summary(p: Paths | None = None) -> str:
             "select max(week_start_date) from marts.venue_share_weekly_all_tiers where is_complete").fetchone()[0]
         provisional = con.execute(
             "select count(distinct week_start_date) from marts.venue_share_weekly_all_tiers where not is_complete").fetchone()[0]
+        shown = complete or last  # with no complete week yet, show the latest one and say it is provisional
         top = con.execute(
             """select combined_rank, mpid, venue_name, combined_share from marts.venue_share_weekly_all_tiers
-               where venue_kind = 'ATS' and week_start_date = ? order by combined_rank limit 5""", [complete]).fetchall()
+               where venue_kind = 'ATS' and week_start_date = ? order by combined_rank limit 5""", [shown]).fetchall()
     lines = [
         f"FINRA weekly OTC transparency: {weeks} weeks ({first} .. {last}), {raw_rows:,} raw rows in current versions",
-        f"complete weeks through {complete}; {provisional} recent week(s) provisional (Tier 2/OTC not yet published)",
-        f"top ATS venues, all tiers, week of {complete}:",
+        (f"complete weeks through {complete}; " if complete else "no week has every tier published yet; ")
+        + f"{provisional} recent week(s) provisional (Tier 2/OTC not yet published)",
+        f"top ATS venues, all tiers, week of {shown}{'' if complete else ' (provisional)'}:",
     ]
     lines += [f"  {rank:>2}. {mpid:<5} {name[:40]:<40} {share:6.2%}" for rank, mpid, name, share in top]
     lines.append(f"BI snapshot (read-only, DuckDB >= 1.4 clients): {p.bi_snapshot}")

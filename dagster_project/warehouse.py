@@ -65,7 +65,8 @@ def publish_snapshot(p: Paths | None = None) -> Path:
     target = p.bi_snapshot
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+    # Only the writer-lock holder publishes, so any other temporary copy is from a run that was killed mid-publish.
+    for leftover in target.parent.glob(f".{target.name}.*.tmp*"):
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(str(p.warehouse), config={"storage_compatibility_version": STORAGE_VERSION})
     try:

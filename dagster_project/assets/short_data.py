@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.assets.dbt import TRANSLATOR, WAREHOUSE_POOL, dbt_project
+from dagster_project.assets.dbt import TRANSLATOR, WAREHOUSE_POOL, build_and_publish, dbt_project
 from dagster_project.errors import DealerflowError, NotPublishedError
 from dagster_project.landing.short_data import (
     FTD_DATASET,
@@ -316,10 +316,8 @@ def short_data_dbt_assets() -> dg.AssetsDefinition:
         name="short_data_dbt",
     )
     def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        """Rebuild the short and settlement marts from every landed partition, then publish the BI snapshot."""
-        with warehouse.writing():
-            yield from dbt.cli(["build"], context=context).stream()
-            path = warehouse.publish()
-        context.log.info(f"published BI snapshot {path}")
+        """Rebuild the short and settlement marts from every landed partition (they are full tables, so no
+        partition vars), then publish the BI snapshot."""
+        yield from build_and_publish(context, dbt, warehouse, {})
 
     return _assets

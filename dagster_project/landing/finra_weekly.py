@@ -66,22 +66,48 @@ def land_api_partition(client, lake: Lake, week: date, tier: str, today: date, o
 
 
 def import_legacy_files(files: list[Path], lake: Lake, week: date, kind: str) -> list[LandedPartition]:
-    """Land FINRA weekly download files (pipe-delimited, symbol x venue). Bad files are quarantined, then raised."""
+    """Land FINRA weekly download files (pipe-delimited, symbol x venue).
+
+    Every good file lands; every bad one is quarantined; then the first problem is raised, naming the rest.
+    Two files holding the same (week, tier, kind) are both refused: each would land as that partition's whole
+    new version, so the second would silently supersede the first.
+    """
     kind = kind.upper()
-    results = []
-    for file in files:
-        data = Path(file).read_bytes()
+    errors: list[ParseError] = []
+    parsed: list[tuple[Path, bytes, dict]] = []
+    for file in map(Path, files):
+        data = file.read_bytes()
         try:
             table = fw.parse_legacy_file(data, str(file), week, kind)
             if table.num_rows == 0:
-                raise ParseError(str(file), "no data rows")
+                raise ParseError(str(file), "no data rows", 2)
         except ParseError as exc:
-            where = lake.quarantine(fw.DATASET, Path(file).name, data, str(exc))
-            raise ParseError(exc.source, f"{exc.problem} (file quarantined at {where})", exc.line) from exc
-        for (wk, tier, k), rows in fw.split_by_kind(table).items():
-            result = lake.land(fw.DATASET, fw.lake_partition(wk, tier, k), rows, {Path(file).name: data},
-                               _facts(rows, f"import {Path(file).name}", record_total=None))
+            where = lake.quarantine(fw.DATASET, file.name, data, str(exc))
+            errors.append(ParseError(exc.source, f"{exc.problem} (file quarantined at {where})", exc.line))
+            continue
+        parsed.append((file, data, fw.split_by_kind(table)))
+    claims: dict[tuple, list[Path]] = {}
+    for file, _, parts in parsed:
+        for key in parts:
+            claims.setdefault(key, []).append(file)
+    clashing = {f for owners in claims.values() if len(owners) > 1 for f in owners}
+    for key, owners in claims.items():
+        if len(owners) > 1:
+            errors.append(ParseError(", ".join(map(str, owners)), f"{len(owners)} files hold week {key[0]} tier {key[1]} "
+                                     f"{key[2]}; import one file per week, tier and kind (nothing landed from them)"))
+    results = []
+    for file, data, parts in parsed:
+        if file in clashing:
+            continue
+        for (wk, tier, k), rows in parts.items():
+            result = lake.land(fw.DATASET, fw.lake_partition(wk, tier, k), rows, {file.name: data},
+                               _facts(rows, f"import {file.name}", record_total=None))
             results.append(_landed(wk, tier, k, result, None))
+    if errors:
+        first = errors[0]
+        others = f" ({len(errors) - 1} more problem(s): {'; '.join(e.source for e in errors[1:])})" if errors[1:] else ""
+        landed = f"; {len(results)} partition(s) from the other files landed" if results else ""
+        raise ParseError(first.source, f"{first.problem}{others}{landed}", first.line)
     return results
 
 

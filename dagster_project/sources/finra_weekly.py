@@ -244,7 +244,7 @@ _ROW_RE = re.compile(r"Row #(\d+)")
 
 def _arrow_csv_line(exc: Exception) -> int | None:
     match = _ROW_RE.search(str(exc))
-    return int(match.group(1)) + 1 if match else None  # Arrow counts the header as row 1? it counts data rows from 1
+    return int(match.group(1)) if match else None  # Arrow counts the header as row 1: its row number is the file line
 
 
 def _arrow_csv_problem(exc: Exception) -> str:

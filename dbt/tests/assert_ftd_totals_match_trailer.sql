@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'asset_key': ['marts', 'fails_to_deliver']}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'fails_to_deliver'}}}) }}
 -- Each current fails-to-deliver version's rows add up to its trailer: record count and total quantity of shares.
 with sums as (
     select version_id, count(*) as rows_in_mart, sum(quantity) as quantity_in_mart

@@ -1,6 +1,6 @@
 -- Flag (warn, do not fail) current versions of short and settlement data observed before the publication
 -- calendar says they are due: a mis-dated file, a clock problem, or a calendar rule that needs updating.
-{{ config(severity='warn', meta={'dagster': {'asset_key': ['intermediate', 'int_regsho_daily_current_versions']}}) }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'int_regsho_daily_current_versions'}}}) }}
 select 'regsho' as dataset, cast(trade_date as varchar) || ' ' || facility as partition_key, file_name as detail
 from {{ ref('int_regsho_daily_current_versions') }}
 where published_before_due

@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'asset_key': ['intermediate', 'int_regsho_daily_current_versions']}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'int_regsho_daily_current_versions'}}}) }}
 -- No duplicate (trade date, symbol, facility) in the rows of the current Reg SHO versions.
 select r.trade_date, r.symbol, r.facility, count(*) as n
 from {{ ref('stg_finra__regsho_daily') }} as r

@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'asset_key': ['intermediate', 'int_regsho_daily_current_versions']}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'int_regsho_daily_current_versions'}}}) }}
 -- Where CNMS and all four component facility files are landed for a date, CNMS equals their per-symbol sums
 -- (FINRA's consolidated file is exactly the sum of FNSQ, FNQC, FNYX and FNRA).
 with current_rows as (

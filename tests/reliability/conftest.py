@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reliability_support import W1, W3
+from reliability_support import W1, W3, backfill_args
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +17,14 @@ def weekly_replay(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("weekly_replay")
     write_weekly(root, W1, W3, tiers=("T1", "T2"), config=WeeklyConfig(scale=0.005))
     return root
+
+
+@pytest.fixture(scope="session")
+def clean_home(tmp_path_factory, weekly_replay) -> Path:
+    """The reference: ``dealerflow backfill`` of W1..W2 Tier 1 from the replay, run once, undisturbed."""
+    from reliability_support import run_cli
+
+    home = tmp_path_factory.mktemp("clean") / "home"
+    result = run_cli(backfill_args(weekly_replay), home)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return home

@@ -123,3 +123,11 @@ def error_lines(stderr: str) -> list[str]:
 
 def finra_partition(week: date, tier: str, kind: str) -> str:
     return f"finra_weekly/week={week.isoformat()}/tier={tier}/kind={kind}"
+
+
+#: The backfill every end-to-end case runs: weeks W1..W2 of Tier 1 from the replay folder.
+BACKFILL_WEEKS = ["--from", W1.isoformat(), "--to", W2.isoformat(), "--tiers", "T1"]
+
+
+def backfill_args(replay: Path) -> list[str]:
+    return ["backfill", "--source", "replay", "--replay-dir", str(replay), *BACKFILL_WEEKS]
