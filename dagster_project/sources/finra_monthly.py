@@ -16,18 +16,15 @@ block volume within total volume) are checked here, in pure code, for the raw as
 
 from __future__ import annotations
 
-import io
-import json
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pajson
 
 from dagster_project.errors import ParseError
+from dagster_project.sources.finra_api_pages import parse_pages, to_date
 
 SHARES = pa.decimal128(38, 6)
 MONEY = pa.decimal128(38, 6)
@@ -127,79 +124,14 @@ BLOCK_DATASETS = (ATS_BLOCKS, OTC_BLOCKS)
 
 
 # -- Query API pages ---------------------------------------------------------------------------------
-_RECORD_SEPARATOR = re.compile(rb"\}\s*,\s*\{")
-
-
 def parse_api_pages(dataset: MonthlyDataset, pages: dict[str, bytes], source: str) -> pa.Table:
     """Parse one partition's JSON pages into the dataset's raw table (exact numbers; drift is an error)."""
-    tables = [_parse_page(dataset, body, f"{source}/{name}") for name, body in pages.items()]
-    table = pa.concat_tables(tables) if tables else pa.schema(dataset.fields).empty_table()
+    table = parse_pages(pages, dataset.fields, source)
     columns = {}
     for field in dataset.raw_schema:
         col = table[field.name]
-        columns[field.name] = _to_date(col, source, field.name) if field.name in dataset.date_fields else col
+        columns[field.name] = to_date(col, source, field.name) if field.name in dataset.date_fields else col
     return _validate(dataset, pa.table(columns, schema=dataset.raw_schema), source)
-
-
-def _parse_page(dataset: MonthlyDataset, body: bytes, where: str) -> pa.Table:
-    stripped = body.strip()
-    if not (stripped.startswith(b"[") and stripped.endswith(b"]")):
-        raise ParseError(where, "expected a JSON array of records")
-    inner = stripped[1:-1].strip()
-    if not inner:
-        return pa.schema(dataset.fields).empty_table()
-    options = pajson.ParseOptions(explicit_schema=pa.schema(dataset.fields), unexpected_field_behavior="error")
-    try:
-        return pajson.read_json(io.BytesIO(_RECORD_SEPARATOR.sub(b"}\n{", inner)), parse_options=options)
-    except pa.ArrowInvalid:
-        # Unknown fields, inexact numbers or a separator inside a string: the exact reader names the problem.
-        return _from_records(dataset, _exact_records(stripped, where), where)
-
-
-def _exact_records(body: bytes, where: str) -> list[dict]:
-    try:
-        records = json.loads(body, parse_float=Decimal)
-    except ValueError as exc:
-        raise ParseError(where, f"invalid JSON: {exc}") from exc
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise ParseError(where, "expected a JSON array of objects")
-    return records
-
-
-def _from_records(dataset: MonthlyDataset, records: list[dict], where: str) -> pa.Table:
-    unknown = sorted({k for r in records for k in r} - set(dataset.fields))
-    if unknown:
-        raise ParseError(where, f"schema drift: unexpected field(s) {', '.join(unknown)}")
-    columns = {}
-    for name, typ in dataset.fields.items():
-        values = [r.get(name) for r in records]
-        for i, v in enumerate(values):
-            if v is not None and not _exact_fit(v, typ):
-                raise ParseError(where, f"field {name}: {v!r} is not a valid {typ} (record {i + 1})")
-        values = [float(v) if pa.types.is_floating(typ) and v is not None else v for v in values]
-        columns[name] = pa.array(values, type=typ)
-    return pa.table(columns)
-
-
-def _exact_fit(value, typ: pa.DataType) -> bool:
-    if isinstance(value, bool):
-        return False
-    if pa.types.is_integer(typ):
-        return isinstance(value, int)
-    if pa.types.is_decimal(typ):
-        return isinstance(value, (int, Decimal)) and Decimal(value).as_tuple().exponent >= -typ.scale
-    if pa.types.is_floating(typ):
-        return isinstance(value, (int, Decimal))
-    return isinstance(value, str)
-
-
-def _to_date(column: pa.ChunkedArray, source: str, name: str) -> pa.Array:
-    try:
-        return pc.cast(column, pa.date32())
-    except pa.ArrowInvalid as exc:
-        values = column.to_pylist()
-        bad = next(i for i, v in enumerate(values) if v is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v))
-        raise ParseError(source, f"{name} {values[bad]!r} is not a YYYY-MM-DD date (record {bad + 1})") from exc
 
 
 def _validate(dataset: MonthlyDataset, table: pa.Table, source: str) -> pa.Table:

@@ -12,17 +12,16 @@ replaces that kind's partition as a whole new version and never mixes with the o
 from __future__ import annotations
 
 import io
-import json
 import re
 from datetime import date, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.json as pajson
 
 from dagster_project.errors import ParseError
 from dagster_project.publication_calendar import TIERS
+from dagster_project.sources.finra_api_pages import parse_pages, to_date
 
 DATASET = "finra_weekly"
 KINDS = ("ATS", "OTC")
@@ -75,95 +74,13 @@ def api_filters(week: date, tier: str) -> dict[str, str]:
 
 
 # -- Query API pages --------------------------------------------------------------------------------
-_RECORD_SEPARATOR = re.compile(rb"\}\s*,\s*\{")
-
-
 def parse_api_pages(pages: dict[str, bytes] | list[bytes], source: str) -> pa.Table:
     """Parse weeklySummary JSON pages (each a JSON array of records) into the raw table.
 
     ``pages`` maps a page name (used in error messages) to its bytes. Unknown fields are schema
     drift and fail the partition; numbers are converted exactly (no float round trip).
     """
-    if isinstance(pages, list):
-        pages = {f"page-{i:05d}.json": p for i, p in enumerate(pages, start=1)}
-    tables = [_parse_page(body, f"{source}/{name}") for name, body in pages.items()]
-    table = pa.concat_tables(tables) if tables else _empty_api_table()
-    return _finish(table, source)
-
-
-def _parse_page(body: bytes, where: str) -> pa.Table:
-    stripped = body.strip()
-    if not stripped:
-        raise ParseError(where, "empty page (expected a JSON array)")
-    if not (stripped.startswith(b"[") and stripped.endswith(b"]")):
-        raise ParseError(where, "expected a JSON array of records")
-    inner = stripped[1:-1].strip()
-    if not inner:
-        return _empty_api_table()
-    options = pajson.ParseOptions(explicit_schema=pa.schema(API_FIELDS), unexpected_field_behavior="error")
-    try:
-        # Records become newline-separated objects for Arrow's exact (no float) reader. A separator that
-        # sat inside a string value would yield invalid JSON, which the exact fallback below handles.
-        return pajson.read_json(io.BytesIO(_RECORD_SEPARATOR.sub(b"}\n{", inner)), parse_options=options)
-    except pa.ArrowInvalid as exc:
-        if "unexpected field" in str(exc):
-            known = set(API_FIELDS)
-            unknown = sorted({k for r in _exact_records(stripped, where) for k in r} - known)
-            raise ParseError(where, f"schema drift: unexpected field(s) {', '.join(unknown)}") from exc
-        return _from_records(_exact_records(stripped, where), where)
-
-
-def _exact_records(body: bytes, where: str) -> list[dict]:
-    from decimal import Decimal
-
-    try:
-        records = json.loads(body, parse_float=Decimal)
-    except ValueError as exc:
-        raise ParseError(where, f"invalid JSON: {exc}") from exc
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise ParseError(where, "expected a JSON array of objects")
-    return records
-
-
-def _from_records(records: list[dict], where: str) -> pa.Table:
-    from decimal import Decimal
-
-    columns = {}
-    for name, typ in API_FIELDS.items():
-        values = [r.get(name) for r in records]
-        for i, v in enumerate(values):
-            if v is None:
-                continue
-            exact = (isinstance(v, int) and not isinstance(v, bool)) if pa.types.is_integer(typ) else \
-                (isinstance(v, (int, Decimal)) and not isinstance(v, bool)) if pa.types.is_decimal(typ) else isinstance(v, str)
-            if not exact:
-                raise ParseError(where, f"field {name}: {v!r} is not a valid {typ} (record {i + 1})")
-        try:
-            columns[name] = pa.array(values, type=typ)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
-            bad = next((i for i, v in enumerate(values) if not _fits(v, typ)), None)
-            raise ParseError(where, f"field {name}: {exc}" + (f" (record {bad + 1}: {values[bad]!r})" if bad is not None else "")) from exc
-        if pa.types.is_decimal(typ) and columns[name].null_count < len(values):
-            restored = columns[name].to_pylist()
-            lost = next((i for i, (a, b) in enumerate(zip(values, restored)) if a is not None and Decimal(a) != b), None)
-            if lost is not None:
-                raise ParseError(where, f"field {name}: {values[lost]!r} has more than 6 decimals (record {lost + 1})")
-    unknown = sorted({k for r in records for k in r} - set(API_FIELDS))
-    if unknown:
-        raise ParseError(where, f"schema drift: unexpected field(s) {', '.join(unknown)}")
-    return pa.table(columns)
-
-
-def _fits(value, typ) -> bool:
-    try:
-        pa.array([value], type=typ)
-        return True
-    except Exception:
-        return False
-
-
-def _empty_api_table() -> pa.Table:
-    return pa.schema(API_FIELDS).empty_table()
+    return _finish(parse_pages(pages, API_FIELDS, source), source)
 
 
 # -- legacy weekly download files --------------------------------------------------------------------
@@ -220,7 +137,7 @@ def parse_legacy_file(data: bytes, source: str, week: date, kind: str) -> pa.Tab
         "marketParticipantName": table["marketParticipantName"],
         "totalWeeklyShareQuantity": table["totalWeeklyShareQuantity"],
         "totalWeeklyTradeCount": table["totalWeeklyTradeCount"],
-        "lastUpdateDate": _to_date(table["lastUpdateDate"], source, "lastUpdateDate", line_offset=2),
+        "lastUpdateDate": to_date(table["lastUpdateDate"], source, "lastUpdateDate", line_offset=2),
     }
     out = pa.table({name: columns.get(name, pa.nulls(n, RAW_SCHEMA.field(name).type)) for name in RAW_SCHEMA.names},
                    schema=RAW_SCHEMA)
@@ -254,28 +171,11 @@ def _arrow_csv_problem(exc: Exception) -> str:
 
 
 # -- shared finishing and validation -------------------------------------------------------------------
-def _to_date(column: pa.ChunkedArray, source: str, name: str, line_offset: int) -> pa.Array:
-    try:
-        return pc.cast(column, pa.date32())
-    except pa.ArrowInvalid as exc:
-        values = column.to_pylist()
-        bad = next(i for i, v in enumerate(values) if v is not None and not _is_iso_date(v))
-        raise ParseError(source, f"{name} {values[bad]!r} is not a YYYY-MM-DD date", line=bad + line_offset) from exc
-
-
-def _is_iso_date(value: str) -> bool:
-    try:
-        date.fromisoformat(value)
-        return len(value) == 10
-    except ValueError:
-        return False
-
-
 def _finish(table: pa.Table, source: str) -> pa.Table:
     columns = {}
     for field in RAW_SCHEMA:
         col = table[field.name]
-        columns[field.name] = _to_date(col, source, field.name, line_offset=1) if field.name in DATE_FIELDS else col
+        columns[field.name] = to_date(col, source, field.name, line_offset=1) if field.name in DATE_FIELDS else col
     return _validate(pa.table(columns, schema=RAW_SCHEMA), source, line_offset=1)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from dagster_project.errors import ParseError
 from dagster_project.sources import finra_weekly as fw
+from dagster_project.sources.finra_api_pages import parse_page
 
 WEEK = date(2026, 9, 7)
 HEADER = "|".join(fw.LEGACY_HEADER)
@@ -33,7 +34,7 @@ def _page(*records) -> bytes:
 def test_real_api_bodies_parse_exactly(realdata_file):
     body = realdata_file("finra_api", "weeklySummary_T1_ATS_W_SMBL_AAPL",
                          "weeklySummary_T1_ATS_W_SMBL_AAPL_week2023-10-02.json").read_bytes()
-    table = fw._parse_page(body, "aapl")
+    table = parse_page(body, fw.API_FIELDS, "aapl")
     assert table.column("totalWeeklyShareQuantity").to_pylist() == [Decimal("15815734")]
     assert table.column("totalWeeklyTradeCount").to_pylist() == [188097]
     # The recording asked for four fields only: a partition without weekStartDate is refused, not guessed.
@@ -46,7 +47,7 @@ def test_all_52_real_weeks_parse_and_match_an_independent_reading(realdata_file)
                            "weeklySummary_T1_ATS_W_SMBL_AAPL_week2023-08-07.json").parent
     files = sorted(folder.glob("*.json"))
     assert len(files) == 52
-    ours = sum(fw._parse_page(f.read_bytes(), f.name).column("totalWeeklyShareQuantity").to_pylist()[0] for f in files)
+    ours = sum(parse_page(f.read_bytes(), fw.API_FIELDS, f.name).column("totalWeeklyShareQuantity").to_pylist()[0] for f in files)
     independent = sum(Decimal(str(json.loads(f.read_text())[0]["totalWeeklyShareQuantity"])) for f in files)
     assert ours == independent
 
