@@ -57,7 +57,50 @@ def finra_weekly_status(p: Paths, today: date) -> list[StatusRow]:
     return rows
 
 
-STATUS_PROVIDERS = [finra_weekly_status]
+@dataclass(frozen=True)
+class DatedDataset:
+    """A dataset whose partitions are identified by one date-like key in the calendar and in the lake."""
+
+    name: str              # as in `dealerflow calendar`
+    calendar_key: str      # key of publication_calendar.calendar_rows rows
+    lake_dataset: str
+    lake_key: str          # partition key in the lake folder names
+    built_sql: str         # latest partition in the marts
+    scope: str = "all"
+
+
+DATED_DATASETS = [
+    DatedDataset("finra-monthly", "month_start", "finra_ats_blocks", "month",
+                 "select max(month_start_date) from marts.block_activity_monthly where venue_kind = 'ATS'", "ATS blocks"),
+    DatedDataset("finra-monthly", "month_start", "finra_otc_blocks", "month",
+                 "select max(month_start_date) from marts.block_activity_monthly where venue_kind = 'OTC'", "non-ATS blocks"),
+    DatedDataset("regsho", "trade_date", "regsho_daily", "date", "select max(trade_date) from marts.short_volume_daily"),
+    DatedDataset("short-interest", "settlement_date", "short_interest", "settlement",
+                 "select max(settlement_date) from marts.short_interest"),
+    DatedDataset("ftd", "period", "sec_ftd", "period", "select max(period) from marts.fails_to_deliver"),
+    DatedDataset("options-chain", "trade_date", "options_chain", "date", "select max(as_of_date) from marts.gex_levels_daily"),
+    DatedDataset("occ", "trade_date", "occ_volume", "date", "select max(trade_date) from marts.occ_volume_daily"),
+]
+
+
+def dated_status(p: Paths, today: date) -> list[StatusRow]:
+    from dagster_project.publication_calendar import calendar_rows
+
+    lake = Lake(p.lake)
+    rows = []
+    for ds in DATED_DATASETS:
+        due = [r for r in calendar_rows(ds.name, today - timedelta(days=OVERDUE_WINDOW_DAYS + 62), today)
+               if r["due_date"] <= today]
+        landed = {part[ds.lake_key] for part in lake.partitions(ds.lake_dataset) if ds.lake_key in part}
+        keys = [str(r[ds.calendar_key]) for r in due]
+        overdue = [f"{r[ds.calendar_key]} (due {r['due_date']})" for r in due
+                   if r["due_date"] >= today - timedelta(days=OVERDUE_WINDOW_DAYS) and str(r[ds.calendar_key]) not in landed]
+        rows.append(StatusRow(ds.name, ds.scope, keys[-1] if keys else "-", max(landed) if landed else "-",
+                              _snapshot_max(p, ds.built_sql, []), overdue))
+    return rows
+
+
+STATUS_PROVIDERS = [finra_weekly_status, dated_status]
 
 
 def collect(p: Paths, today: date | None = None) -> list[StatusRow]:
