@@ -20,6 +20,7 @@ from dagster_project.jobs import finra_weekly_job, options_daily_job  # noqa: E4
 from dagster_project.resources import FinraSourceResource, HomeResource, WarehouseResource, dbt_resource  # noqa: E402
 from dagster_project.resources import OptionsSourceResource  # noqa: E402
 from dagster_project.schedules import finra_weekly_schedule  # noqa: E402
+from dagster_project.freshness import with_freshness  # noqa: E402
 from dagster_project.sensors import finra_weekly_availability_sensor  # noqa: E402
 from dagster_project.schedules import options_schedule  # noqa: E402
 from dagster_project.assets.short_data import (  # noqa: E402
@@ -27,6 +28,9 @@ from dagster_project.assets.short_data import (  # noqa: E402
 from dagster_project.jobs import short_data_jobs  # noqa: E402
 from dagster_project.resources import ShortDataSourceResource  # noqa: E402
 from dagster_project.schedules import short_data_schedules  # noqa: E402
+from dagster_project.assets.dealer_flow import dealer_flow_dbt_assets  # noqa: E402
+from dagster_project.jobs import dealer_flow_job  # noqa: E402
+from dagster_project.schedules import dealer_flow_schedule  # noqa: E402
 
 
 def build_defs(finra: FinraSourceResource | None = None, home: str | None = None,
@@ -41,12 +45,16 @@ def build_defs(finra: FinraSourceResource | None = None, home: str | None = None
     monthly_job = finra_monthly_job(monthly_dbt)
     short_dbt = short_data_dbt_assets()
     short_jobs = short_data_jobs(short_dbt)
-    return dg.Definitions(
+    flow_dbt = dealer_flow_dbt_assets()
+    flow_job = dealer_flow_job(flow_dbt)
+    return with_freshness(dg.Definitions(
         assets=[finra_weekly_raw, dbt_assets, options_chain_raw, occ_volume_raw, occ_series_raw, gex_derived, options_dbt,
-                finra_monthly_raw, monthly_dbt, regsho_daily_raw, short_interest_raw, sec_ftd_raw, short_dbt],
-        jobs=[job, options_job, monthly_job, *short_jobs],
+                finra_monthly_raw, monthly_dbt, regsho_daily_raw, short_interest_raw, sec_ftd_raw, short_dbt,
+                flow_dbt],
+        jobs=[job, options_job, monthly_job, *short_jobs, flow_job],
         schedules=[finra_weekly_schedule(job), options_schedule(options_job),
-                   finra_monthly_schedule(monthly_job), *short_data_schedules(short_jobs)],
+                   finra_monthly_schedule(monthly_job), *short_data_schedules(short_jobs),
+                   dealer_flow_schedule(flow_job)],
         sensors=[finra_weekly_availability_sensor(job)],
         resources={
             "home": HomeResource(**home_kwargs),
@@ -56,7 +64,7 @@ def build_defs(finra: FinraSourceResource | None = None, home: str | None = None
             "warehouse": WarehouseResource(**home_kwargs),
             "dbt": dbt_resource(),
         },
-    )
+    ))
 
 
 defs = build_defs()

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 
 from dagster_project.settings import Paths
+
+#: Tag of every run dealerflow executes in process: the ``host:pid`` executing it, so a crashed run is recognisable.
+RUNNER_TAG = "dealerflow/runner"
 
 DAGSTER_YAML = """\
 # Written by dealerflow (dagster_project/instance.py). Edits are overwritten.
@@ -20,6 +24,9 @@ concurrency:
         limit: 1
   pools:
     default_limit: 1
+# Asset freshness policies (dagster_project/freshness.py) are evaluated and shown in the UI.
+freshness:
+  enabled: true
 """
 
 
@@ -32,3 +39,44 @@ def prepare_dagster_home(p: Paths) -> str:
     os.environ["DAGSTER_HOME"] = str(p.dagster_home)
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     return str(p.dagster_home)
+
+
+def runner_tags() -> dict[str, str]:
+    """Tags for a run this process executes in process (see :func:`reclaim_crashed_runs`)."""
+    return {RUNNER_TAG: f"{socket.gethostname()}:{os.getpid()}"}
+
+
+def reclaim_crashed_runs(instance) -> list[str]:
+    """Fail the in-process runs whose process is gone (SIGKILL, OOM, power loss) and free their pool slots.
+
+    Without this a killed run keeps its ``warehouse`` concurrency-pool slot forever and every later run waits
+    for it silently. Only runs tagged by a dead process on this host are touched (the daemon handles its own).
+    """
+    import dagster as dg
+    from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
+
+    host = socket.gethostname()
+    reclaimed = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(IN_PROGRESS_RUN_STATUSES))):
+        owner_host, _, pid = run.tags.get(RUNNER_TAG, "").rpartition(":")
+        if owner_host != host or not pid.isdigit() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"the process that executed this run ({owner_host}:{pid}) is gone; "
+                                        "marked failed and its concurrency slots freed by the next dealerflow run")
+        reclaimed.append(run.run_id)
+    storage = instance.event_log_storage
+    for run_id in storage.get_concurrency_run_ids():
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.is_finished:
+            storage.free_concurrency_slots_for_run(run_id)
+    return reclaimed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

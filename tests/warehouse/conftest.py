@@ -15,5 +15,5 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory) -> Paths:
     p = Paths(tmp_path_factory.mktemp("demo") / "home")
-    run_demo(weeks=2, scale=0.01, p=p)
+    run_demo(weeks=6, scale=0.01, p=p)  # six weeks: the older ones have every tier published
     return p
