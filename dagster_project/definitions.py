@@ -20,6 +20,7 @@ from dagster_project.jobs import finra_weekly_job, options_daily_job  # noqa: E4
 from dagster_project.resources import FinraSourceResource, HomeResource, WarehouseResource, dbt_resource  # noqa: E402
 from dagster_project.resources import OptionsSourceResource  # noqa: E402
 from dagster_project.schedules import finra_weekly_schedule  # noqa: E402
+from dagster_project.checks import finra_weekly_staging_expectations  # noqa: E402
 from dagster_project.freshness import with_freshness  # noqa: E402
 from dagster_project.sensors import finra_weekly_availability_sensor  # noqa: E402
 from dagster_project.schedules import options_schedule  # noqa: E402
@@ -51,6 +52,7 @@ def build_defs(finra: FinraSourceResource | None = None, home: str | None = None
         assets=[finra_weekly_raw, dbt_assets, options_chain_raw, occ_volume_raw, occ_series_raw, gex_derived, options_dbt,
                 finra_monthly_raw, monthly_dbt, regsho_daily_raw, short_interest_raw, sec_ftd_raw, short_dbt,
                 flow_dbt],
+        asset_checks=[finra_weekly_staging_expectations],
         jobs=[job, options_job, monthly_job, *short_jobs, flow_job],
         schedules=[finra_weekly_schedule(job), options_schedule(options_job),
                    finra_monthly_schedule(monthly_job), *short_data_schedules(short_jobs),

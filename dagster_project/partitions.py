@@ -133,3 +133,15 @@ ftd_partitions = dg.StaticPartitionsDefinition(_ftd_keys())
 def dates_of(partition_keys) -> list[date]:
     """Sorted dates of date-keyed partitions (Reg SHO trade dates, short-interest settlement dates)."""
     return sorted({date.fromisoformat(str(key)) for key in partition_keys})
+
+
+def run_partition_keys(run_tags: dict, partitions_def: dg.PartitionsDefinition) -> list[str]:
+    """Partition keys a run covers, from its tags (one key, or a range run's start and end)."""
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
+
+    if PARTITION_NAME_TAG in run_tags:
+        return [run_tags[PARTITION_NAME_TAG]]
+    if ASSET_PARTITION_RANGE_START_TAG in run_tags:
+        return list(partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(
+            run_tags[ASSET_PARTITION_RANGE_START_TAG], run_tags[ASSET_PARTITION_RANGE_END_TAG])))
+    return []
