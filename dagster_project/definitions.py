@@ -22,7 +22,7 @@ from dagster_project.resources import OptionsSourceResource  # noqa: E402
 from dagster_project.schedules import finra_weekly_schedule  # noqa: E402
 from dagster_project.checks import finra_weekly_staging_expectations  # noqa: E402
 from dagster_project.freshness import with_freshness  # noqa: E402
-from dagster_project.sensors import finra_weekly_availability_sensor  # noqa: E402
+from dagster_project.sensors import finra_weekly_availability_sensor, short_data_availability_sensor  # noqa: E402
 from dagster_project.schedules import options_schedule  # noqa: E402
 from dagster_project.assets.short_data import (  # noqa: E402
     regsho_daily_raw, sec_ftd_raw, short_data_dbt_assets, short_interest_raw)
@@ -57,7 +57,7 @@ def build_defs(finra: FinraSourceResource | None = None, home: str | None = None
         schedules=[finra_weekly_schedule(job), options_schedule(options_job),
                    finra_monthly_schedule(monthly_job), *short_data_schedules(short_jobs),
                    dealer_flow_schedule(flow_job)],
-        sensors=[finra_weekly_availability_sensor(job)],
+        sensors=[finra_weekly_availability_sensor(job), short_data_availability_sensor(*short_jobs[:2])],
         resources={
             "home": HomeResource(**home_kwargs),
             "finra": finra or FinraSourceResource(),

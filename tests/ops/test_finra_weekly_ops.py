@@ -125,3 +125,24 @@ def test_dagster_definitions_validate(tmp_path):
                             env={**os.environ, "DAGSTER_HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Validation successful" in result.stdout + result.stderr
+
+
+def test_short_data_sensor_requests_only_what_the_cdn_has(tmp_path):
+    from dagster_project.definitions import defs
+    from dagster_project.publication_calendar import business_days, regsho_due
+    from dagster_project.resources import ShortDataSourceResource
+    from dagster_project.synthetic.short_data import write_regsho_files
+
+    today = date.today()
+    due = [d for d in business_days(today - timedelta(days=21), today) if regsho_due(d) <= today]
+    published, late = due[:-2], due[-2:]          # the CDN does not have the last two due days yet (403)
+    replay = tmp_path / "replay"
+    write_regsho_files(replay, ["AAPL", "MSFT"], published[0], published[-1])
+    sensor = defs.get_sensor_def("short_data_availability")
+    context = dg.build_sensor_context(repository_def=defs.get_repository_def(), resources={
+        "home": HomeResource(home=str(tmp_path / "home")),
+        "short_data": ShortDataSourceResource(mode="replay", replay_dir=str(replay))})
+    result = sensor.evaluate_tick(context)
+    requested = sorted((r.job_name, r.partition_key) for r in result.run_requests)
+    assert requested == [("regsho_daily", d.isoformat()) for d in published]
+    assert all(d.isoformat() not in str(requested) for d in late)
