@@ -45,6 +45,20 @@ def _tiers(value: str) -> list[str]:
     return sorted(set(tiers), key=TIERS.index)
 
 
+def _replay_dir(ctx, param, value: str | None) -> str | None:
+    """--replay-dir is only read from: it must not resolve into the home's lake, warehouse, quarantine or Dagster
+    state (``..`` or a symlink cannot smuggle the pipeline's own files back in as upstream data)."""
+    if value is None:
+        return None
+    resolved, p = Path(value).resolve(), paths()
+    for own in (p.lake, p.warehouse.parent, p.quarantine, p.dagster_home):
+        own = own.resolve()
+        if resolved == own or own in resolved.parents:
+            raise CliError(f"--replay-dir {value} resolves to {resolved}, inside dealerflow's own {own}; "
+                           "point it at a folder of recorded upstream responses outside the home")
+    return str(resolved)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """dealerflow: public regulatory data behind dealer positioning, as a tested DuckDB warehouse."""
@@ -89,7 +103,7 @@ def calendar(dataset, tier, start, end):
 @click.option("--to", "end", required=True, help="Last week (any day of it), YYYY-MM-DD.")
 @click.option("--tiers", default=",".join(TIERS), show_default=True)
 @click.option("--source", type=click.Choice(["live", "synthetic", "replay"]), default="live", show_default=True)
-@click.option("--replay-dir", type=click.Path(file_okay=False), default=None, help="Folder of recorded pages (--source replay).")
+@click.option("--replay-dir", type=click.Path(file_okay=False), default=None, callback=_replay_dir, help="Folder of recorded pages (--source replay).")
 @click.option("--scale", type=float, default=None, help="Synthetic universe scale (--source synthetic).")
 def backfill(start, end, tiers, source, replay_dir, scale):
     """Fetch FINRA weekly data for a range of weeks x tiers and rebuild the affected marts, as one Dagster run."""
@@ -114,7 +128,7 @@ def _month(value: str, name: str) -> date:
 @click.option("--from", "start", required=True, help="First month, YYYY-MM.")
 @click.option("--to", "end", required=True, help="Last month, YYYY-MM.")
 @click.option("--source", type=click.Choice(["live", "synthetic", "replay"]), default="live", show_default=True)
-@click.option("--replay-dir", type=click.Path(file_okay=False), default=None, help="Folder of recorded pages (--source replay).")
+@click.option("--replay-dir", type=click.Path(file_okay=False), default=None, callback=_replay_dir, help="Folder of recorded pages (--source replay).")
 @click.option("--scale", type=float, default=None, help="Synthetic universe scale (--source synthetic).")
 def backfill_monthly(start, end, source, replay_dir, scale):
     """Fetch FINRA monthly block-size and non-ATS data for a range of months and rebuild their marts, as one Dagster run.
@@ -138,7 +152,7 @@ def backfill_monthly(start, end, source, replay_dir, scale):
 @click.option("--underlyings", default=None, help="Comma list (default: every configured underlying, "
                                                    "DEALERFLOW_OPTIONS_UNDERLYINGS or SPX,NDX,SPY,QQQ).")
 @click.option("--source", type=click.Choice(["live", "synthetic", "replay"]), default="live", show_default=True)
-@click.option("--replay-dir", type=click.Path(file_okay=False), default=None,
+@click.option("--replay-dir", type=click.Path(file_okay=False), default=None, callback=_replay_dir,
               help="Folder with one recorded <YYYY-MM-DD>/{cboe,occ}/ tree per trade date (--source replay).")
 def backfill_options(start, end, underlyings, source, replay_dir):
     """Fetch Cboe chains and OCC volume / open interest for trade dates x underlyings, derive GEX, rebuild the options
@@ -158,11 +172,18 @@ def backfill_options(start, end, underlyings, source, replay_dir):
 
 
 @main.command()
-def build():
+@click.option("--as-of", "as_of", default=None,
+              help="Build every mart as known on this date (YYYY-MM-DD) into a separate warehouse file, using only "
+                   "partitions due and versions published by then; prints its path. The main warehouse and BI "
+                   "snapshot are untouched.")
+def build(as_of):
     """Rebuild every mart from what the lake holds (no fetching), then publish the BI snapshot."""
     from dagster_project.runner import build_all
 
-    _run(build_all, "build")
+    as_of_d = _date(as_of, "--as-of") if as_of else None
+    if as_of_d is not None and as_of_d > date.today():
+        raise CliError(f"--as-of {as_of_d} is in the future; the latest build is `dealerflow build`")
+    _run(lambda: build_all(as_of=as_of_d), "build")
 
 
 @main.command()
@@ -279,7 +300,7 @@ def import_ftd(files, no_trailer):
 @click.option("--datasets", default="regsho,short-interest,ftd", show_default=True,
               help="Comma list of regsho, short-interest, ftd (FTD: half-months overlapping the range).")
 @click.option("--source", type=click.Choice(["live", "synthetic", "replay"]), default="live", show_default=True)
-@click.option("--replay-dir", type=click.Path(file_okay=False), default=None,
+@click.option("--replay-dir", type=click.Path(file_okay=False), default=None, callback=_replay_dir,
               help="Folder mirroring the sources (finra_cdn/, finra_api/, sec/) for --source replay.")
 @click.option("--scale", type=float, default=None, help="Synthetic universe scale (--source synthetic).")
 def backfill_short(start, end, datasets, source, replay_dir, scale):

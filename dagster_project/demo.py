@@ -13,7 +13,8 @@ def demo_steps() -> list:
     return [("FINRA weekly OTC transparency", _finra_weekly),
             ("FINRA monthly block-size and non-ATS data", _finra_monthly),
             ("Short and settlement data (Reg SHO, short interest, fails-to-deliver)", _short_data),
-            ("Options: Cboe chains, OCC volume and open interest, GEX", _options)]
+            ("Options: Cboe chains, OCC volume and open interest, GEX", _options),
+            ("Dealer-flow view (GEX, OCC, FINRA ATS, short data per week and symbol)", _dealer_flow)]
 
 
 def _finra_weekly(p: Paths, today: date, weeks: int, scale: float) -> str:
@@ -76,22 +77,22 @@ def _short_data(p: Paths, today: date, weeks: int, scale: float) -> str:
                                      windows=windows), short_data_summary(p)])
 
 
-#: Trade dates of the options demo: the newest business days whose chains and OCC reports are due.
-OPTIONS_DEMO_DAYS = 5
-
-
 def _options(p: Paths, today: date, weeks: int, scale: float) -> str:
-    """Synthetic chains and OCC reports for every configured underlying over the last due business days."""
-    from datetime import datetime, time
-
-    from dagster_project.publication_calendar import EASTERN, occ_due_at, options_latest_due, previous_business_day
+    """Synthetic chains and OCC reports for every configured underlying over the trading days of the newest FINRA
+    week that every tier has published, so the dealer-flow view shows GEX beside final FINRA, short and fails data."""
+    from dagster_project.publication_calendar import business_days
     from dagster_project.runner import options_summary, run_options
 
-    now = datetime.now(EASTERN) if today == date.today() else datetime.combine(today, time(23, 59), tzinfo=EASTERN)
-    last = first = options_latest_due(now, occ_due_at)
-    for _ in range(OPTIONS_DEMO_DAYS - 1):
-        first = previous_business_day(first - timedelta(days=1))
-    return "\n".join([run_options(first, last, None, "synthetic", p=p), options_summary(p)])
+    week = finra_weekly_latest_due(today, "T2")
+    days = business_days(week, week + timedelta(days=4))
+    return "\n".join([run_options(days[0], days[-1], None, "synthetic", p=p), options_summary(p)])
+
+
+def _dealer_flow(p: Paths, today: date, weeks: int, scale: float) -> str:
+    """After every dataset: rebuild the dealer-flow view and show the latest rows of SPY and QQQ."""
+    from dagster_project.runner import dealer_flow_summary, run_dealer_flow
+
+    return "\n".join([run_dealer_flow(p), dealer_flow_summary(p)])
 
 
 def run_demo(weeks: int = 8, scale: float = 0.05, p: Paths | None = None, today: date | None = None,

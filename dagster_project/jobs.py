@@ -71,3 +71,14 @@ def short_data_jobs(dbt_assets: dg.AssetsDefinition) -> list[dg.UnresolvedAssetJ
                                 description=f"{what} into the lake, run the checks, rebuild the short_data marts and "
                                             "publish the BI snapshot.")
             for name, key, partitions, what in specs]
+
+
+def dealer_flow_job(dbt_assets: dg.AssetsDefinition) -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        "dealer_flow",
+        selection=dg.AssetSelection.assets(dbt_assets),
+        tags=WAREHOUSE_TAGS,
+        executor_def=dg.in_process_executor,
+        description="Rebuild the dealer-flow view (marts.dealer_flow_weekly) from the FINRA, options and short-data "
+                    "marts, run its tests and publish the BI snapshot.",
+    )

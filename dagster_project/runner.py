@@ -9,7 +9,7 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from dagster_project.errors import DealerflowError
-from dagster_project.instance import prepare_dagster_home
+from dagster_project.instance import prepare_dagster_home, reclaim_crashed_runs, runner_tags
 from dagster_project.partitions import week_tier_key
 from dagster_project.publication_calendar import TIERS, week_start
 from dagster_project.settings import Paths, paths
@@ -34,12 +34,15 @@ def quiet_run_config() -> dict:
 
 
 def execute(job, instance, first_key, last_key):
-    """Execute ``job`` in process over one partition, or one rectangle of partitions as a single run."""
+    """Execute ``job`` in process over one partition, or one rectangle of partitions as a single run.
+
+    Runs left behind by a killed dealerflow process are failed first, freeing the pool slot they held."""
+    reclaim_crashed_runs(instance)
     if str(first_key) == str(last_key):
         return job.execute_in_process(instance=instance, partition_key=str(first_key), raise_on_error=False,
-                                      run_config=quiet_run_config())
+                                      run_config=quiet_run_config(), tags=runner_tags())
     return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet_run_config(), tags={
-        ASSET_PARTITION_RANGE_START_TAG: str(first_key), ASSET_PARTITION_RANGE_END_TAG: str(last_key)})
+        ASSET_PARTITION_RANGE_START_TAG: str(first_key), ASSET_PARTITION_RANGE_END_TAG: str(last_key), **runner_tags()})
 
 
 def run_finra_weekly(start: date, end: date, tiers: list[str], source: str = "live", replay_dir: str | None = None,
@@ -96,21 +99,32 @@ DBT_TAG_LAKE_DATASETS["finra_monthly"] = ("finra_ats_blocks", "finra_otc_blocks"
 DBT_TAG_LAKE_DATASETS["options"] = ("options_chain", "gex")
 #: Tags whose staging models read an empty typed relation for a dataset not landed yet: built once ANY is landed.
 DBT_TAGS_BUILT_WHEN_ANY_LANDED = {"short_data"}
+#: The dealer-flow view needs FINRA weekly; options and short data join in when built (typed empty relations if not).
+DBT_TAG_LAKE_DATASETS["dealer_flow"] = ("finra_weekly",)
 
 
 def _landed(p: Paths, dataset: str) -> bool:
     return any((p.lake / dataset).glob("**/v=*/manifest.json"))
 
 
-def build_all(p: Paths | None = None) -> str:
-    """Rebuild every dbt model whose lake data exists, then publish the BI snapshot."""
-    from dagster_project.resources import WarehouseResource, dbt_resource
-
-    p = p or paths()
+def landed_dbt_tags(p: Paths) -> list[str]:
+    """The dbt tags whose lake data exists; raises when the lake holds nothing."""
     tags = [tag for tag, datasets in DBT_TAG_LAKE_DATASETS.items()
             if (any if tag in DBT_TAGS_BUILT_WHEN_ANY_LANDED else all)(_landed(p, d) for d in datasets)]
     if not tags:
         raise DealerflowError(f"{p.lake}: the lake holds no data yet; run `dealerflow backfill` or `dealerflow import` first")
+    return tags
+
+
+def build_all(p: Paths | None = None, as_of: date | None = None) -> str:
+    """Rebuild every dbt model whose lake data exists in ONE dbt invocation (dbt orders the tags, dealer_flow last),
+    then publish the BI snapshot. With ``as_of``, build a separate point-in-time warehouse instead (build_as_of)."""
+    from dagster_project.resources import WarehouseResource, dbt_resource
+
+    p = p or paths()
+    if as_of is not None:
+        return f"built all marts as known on {as_of}: {build_as_of(as_of, p)}"
+    tags = landed_dbt_tags(p)
     warehouse = WarehouseResource(home=str(p.home))
     with warehouse.writing():
         select = " ".join(f"tag:{t}" for t in tags)
@@ -122,6 +136,72 @@ def build_all(p: Paths | None = None) -> str:
             raise DealerflowError(f"dbt build failed: {', '.join(failed) or 'see dbt log'}")
         target = warehouse.publish()
     return f"built all marts; BI snapshot: {target}"
+
+
+def asof_warehouse_path(p: Paths, as_of: date) -> Path:
+    return p.home / "warehouse" / "asof" / f"dealerflow-asof-{as_of.isoformat()}.duckdb"
+
+
+def build_as_of(as_of: date, p: Paths | None = None) -> Path:
+    """Build every mart as known on ``as_of`` (dbt var as_of, full refresh) into its own warehouse file; returns it.
+
+    Only versions published by ``as_of`` (by the data's own publication date, else the calendar's due date:
+    macros/point_in_time.sql) of partitions due by then are used. The main warehouse, its writer lock and the BI
+    snapshot are never touched. The file is built in a private folder under the same name (DuckDB views name their
+    database after the file) and moved into place when dbt succeeded.
+    """
+    import os
+    import shutil
+
+    import duckdb
+    from filelock import FileLock
+
+    from dagster_project.reference import write_publication_calendar
+    from dagster_project.warehouse import STORAGE_VERSION
+
+    p = p or paths()
+    select = " ".join(f"tag:{t}" for t in landed_dbt_tags(p))
+    target = asof_warehouse_path(p, as_of)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # One build per date at a time; a stable work folder and target path let dbt reuse its parse of the same profile.
+    lock = FileLock(str(target.parent / f".building-{as_of.isoformat()}.lock"))
+    workdir = target.parent / f".building-{as_of.isoformat()}"
+    with lock:
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        building = workdir / target.name
+        duckdb.connect(str(building), config={"storage_compatibility_version": STORAGE_VERSION}).close()
+        write_publication_calendar(p)
+        _dbt_build_as_of(p, as_of, select, building)
+        os.replace(building, target)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return target
+
+
+def _dbt_build_as_of(p: Paths, as_of: date, select: str, building: Path) -> None:
+    import json
+    import os
+
+    from dagster_project.resources import dbt_env, dbt_resource
+
+    env = {**dbt_env(p), "DEALERFLOW_WAREHOUSE": str(building)}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        invocation = dbt_resource().cli(
+            ["build", "--select", select, "--full-refresh", "--vars", json.dumps({"as_of": as_of.isoformat()})],
+            raise_on_error=False, target_path=p.home / "dbt" / "target" / f"asof-{as_of.isoformat()}")
+        invocation.wait()
+        if not invocation.is_successful():
+            failed = [r.get("unique_id") for r in invocation.get_artifact("run_results.json").get("results", [])
+                      if r.get("status") in ("error", "fail")]
+            raise DealerflowError(f"dbt build as of {as_of} failed: {', '.join(failed) or 'see dbt log'}")
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def summary(p: Paths | None = None) -> str:
@@ -253,7 +333,8 @@ def run_short_data(start: date, end: date, datasets: list[str], source: str = "l
     with dg.DagsterInstance.get() as instance:
         for i, (dataset, keys) in enumerate(planned):
             last = i == len(planned) - 1
-            tags = {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+            reclaim_crashed_runs(instance)
+            tags = {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1], **runner_tags()}
             result = defs.resolve_job_def(SHORT_DATA_JOBS[dataset]).execute_in_process(
                 instance=instance, raise_on_error=False, run_config=quiet_run_config(), tags=tags,
                 asset_selection=None if last else [RAW_KEYS[dataset]])
@@ -301,4 +382,51 @@ def options_summary(p: Paths | None = None) -> str:
         zg = f"{zero:,.1f}" if zero is not None else "none"
         lines.append(f"  {u:<4} spot {spot:>10,.2f}  GEX {float(total) / 1e9:>7.2f} ({regime})  zero gamma {zg:>9}  "
                      f"call wall {call_wall:,.0f}  put wall {put_wall:,.0f}")
+    return "\n".join(lines)
+
+
+def run_dealer_flow(p: Paths | None = None) -> str:
+    """Rebuild the dealer-flow view (Dagster job ``dealer_flow``) from the marts already built; raise on failure."""
+    from dagster_project.definitions import build_defs
+
+    p = p or paths()
+    prepare_dagster_home(p)
+    defs = build_defs(home=str(p.home))
+    with dg.DagsterInstance.get() as instance:
+        reclaim_crashed_runs(instance)
+        result = defs.resolve_job_def("dealer_flow").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=quiet_run_config(), tags=runner_tags())
+    raise_for_result(result, "dealer_flow")
+    return f"run {result.run_id}: dealer-flow view rebuilt"
+
+
+def dealer_flow_summary(p: Paths | None = None, symbols: tuple[str, ...] = ("SPY", "QQQ")) -> str:
+    """The latest dealer-flow rows of a few symbols: the newest week with GEX and the newest with FINRA data."""
+    from dagster_project.warehouse import connect_snapshot
+
+    p = p or paths()
+    lines = []
+    with connect_snapshot(p) as con:
+        rows, weeks = con.execute("select count(*), count(distinct week_start_date) from marts.dealer_flow_weekly").fetchone()
+        lines.append(f"dealer_flow_weekly: {rows:,} rows over {weeks} weeks; latest rows for {', '.join(symbols)}:")
+        for symbol in symbols:
+            found = con.execute(
+                """select week_start_date, gex_status, total_gex_usd_per_1pct, zero_gamma, gex_regime, occ_status,
+                          occ_customer_put_call_ratio, finra_status, ats_fraction, ats_persistence_weeks,
+                          short_volume_status, short_ratio, short_interest
+                   from marts.dealer_flow_weekly
+                   where symbol = ? and week_start_date in (
+                       (select max(week_start_date) from marts.dealer_flow_weekly where symbol = ? and gex_status <> 'missing'),
+                       (select max(week_start_date) from marts.dealer_flow_weekly where symbol = ? and finra_status <> 'missing'))
+                   order by week_start_date""", [symbol, symbol, symbol]).fetchall()
+            for (week, gex_status, gex, zero, regime, occ_status, pcr, finra_status, ats, persistence, sv_status, ratio,
+                 si) in found:
+                gex_text = f"GEX {float(gex) / 1e9:+.2f}bn ({regime}, zero gamma {zero:,.1f})" if gex is not None and zero is not None \
+                    else (f"GEX {float(gex) / 1e9:+.2f}bn ({regime})" if gex is not None else "GEX -")
+                lines.append(
+                    f"  {symbol:<4} {week}  {gex_text} [{gex_status}]  OCC cust P/C "
+                    f"{'-' if pcr is None else f'{pcr:.2f}'} [{occ_status}]  ATS frac "
+                    f"{'-' if ats is None else f'{ats:.1%}'} persist {'-' if persistence is None else persistence} "
+                    f"[{finra_status}]  short ratio {'-' if ratio is None else f'{ratio:.1%}'} [{sv_status}]  "
+                    f"SI {'-' if si is None else f'{si:,}'}")
     return "\n".join(lines)

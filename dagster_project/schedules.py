@@ -181,3 +181,14 @@ def short_data_schedules(jobs) -> list[dg.ScheduleDefinition]:
         return ftd_requests(context.scheduled_execution_time.date())
 
     return [_regsho, _short_interest, _ftd]
+
+
+# -- the dealer-flow view -------------------------------------------------------------------------
+def dealer_flow_schedule(job) -> dg.ScheduleDefinition:
+    """Mondays 09:00 ET: after the 07:00 FINRA weekly run (Tier 1 weeks are due on Mondays, Tier 2/OTC two weeks
+    later) and after the previous week's options and Reg SHO data landed."""
+    return dg.ScheduleDefinition(
+        name="dealer_flow_weekly_refresh", job=job, cron_schedule="0 9 * * 1", execution_timezone="America/New_York",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description="Rebuilds the dealer-flow view each Monday 09:00 ET, after FINRA's weekly publication and the "
+                    "previous week's options, OCC and Reg SHO data.")

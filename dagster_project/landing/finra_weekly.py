@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dagster_project.errors import DealerflowError, ParseError
+from dagster_project.errors import DealerflowError, IncompletePartitionError, ParseError
 from dagster_project.lake import Lake, LandResult
 from dagster_project.publication_calendar import kinds_reported
 from dagster_project.sources import finra_weekly as fw
@@ -38,11 +38,22 @@ def land_api_partition(client, lake: Lake, week: date, tier: str, today: date, o
     """Fetch one (week, tier) from the Query API (or replay) and land each venue kind as a lake partition.
 
     The fetch must be complete (rows == Record-Total) before anything is landed. A kind with no rows is
-    landed as an empty version, so a restatement to empty supersedes older rows.
+    landed as an empty version, so a restatement to empty supersedes older rows; but an entirely empty answer
+    for a (week, tier) that already holds rows is refused.
     """
     dataset = fw.weekly_dataset_for(week, today)
     fetched = client.fetch_partition(dataset, fw.api_filters(week, tier))
     source = f"{fetched.what} ({fetched.source})"
+    if fetched.record_total == 0:
+        held = {k: v for k in kinds_reported(week)
+                if (v := lake.latest(fw.DATASET, fw.lake_partition(week, tier, k))) is not None and v.rows}
+        if held:
+            # An empty answer (HTTP 204) for a week already landed with rows is far likelier an API glitch than
+            # FINRA withdrawing the week: superseding it with empty versions would silently empty the marts.
+            raise IncompletePartitionError(
+                f"{fetched.what}: the source answered no records, but the lake holds "
+                + ", ".join(f"{k} {v.rows} rows (version {v.version_id})" for k, v in held.items())
+                + "; not superseding landed rows with an empty version")
     table = fw.parse_api_pages(fetched.payloads(), source)
     if table.num_rows != fetched.record_total:
         raise DealerflowError(f"{source}: parsed {table.num_rows} rows but Record-Total is {fetched.record_total}")

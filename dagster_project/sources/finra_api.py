@@ -160,6 +160,13 @@ def _record_total(response, what: str) -> int:
     return int(raw)
 
 
+def _replay_segment(value: str) -> str:
+    """One folder name inside the replay root: dataset and filter values cannot climb out of it."""
+    if not value or value in {".", ".."} or "/" in value or "\\" in value or "\x00" in value:
+        raise SourceError(f"refusing replay path segment {value!r} (outside the replay folder)")
+    return value
+
+
 class FinraReplayClient:
     """Reads pages from a replay folder laid out like the lake's payloads (see module docstring)."""
 
@@ -167,9 +174,9 @@ class FinraReplayClient:
         self.root = Path(root) / "finra_api"
 
     def partition_dir(self, dataset: str, filters: dict[str, str]) -> Path:
-        path = self.root / REPLAY_ALIASES.get(dataset, dataset)
+        path = self.root / _replay_segment(REPLAY_ALIASES.get(dataset, dataset))
         for key, value in sorted(filters.items()):
-            path = path / f"{key}={value}"
+            path = path / _replay_segment(f"{key}={value}")
         return path
 
     def fetch_partition(self, dataset: str, filters: dict[str, str]) -> FetchedPartition:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import date
 from decimal import Decimal
 
 import pyarrow as pa
@@ -85,13 +86,21 @@ def _exact_fit(value, typ: pa.DataType) -> bool:
     return isinstance(value, str)
 
 
+def _is_iso_date(value: str) -> bool:
+    """``YYYY-MM-DD`` and a real calendar day (``2025-13-15`` is well formed but not a date)."""
+    try:
+        return bool(_ISO_DATE.fullmatch(value)) and date.fromisoformat(value) is not None
+    except ValueError:
+        return False
+
+
 def to_date(column: pa.ChunkedArray, source: str, name: str, line_offset: int = 1) -> pa.Array:
     """ISO ``YYYY-MM-DD`` text to date32; a bad value is named with its record (or line, for files)."""
     try:
         return pc.cast(column, pa.date32())
     except pa.ArrowInvalid as exc:
         values = column.to_pylist()
-        bad = next(i for i, v in enumerate(values) if v is not None and not _ISO_DATE.fullmatch(v))
+        bad = next(i for i, v in enumerate(values) if v is not None and not _is_iso_date(v))
         where = {"line": bad + line_offset} if line_offset != 1 else {}
         suffix = "" if where else f" (record {bad + 1})"
         raise ParseError(source, f"{name} {values[bad]!r} is not a YYYY-MM-DD date{suffix}", **where) from exc

@@ -31,6 +31,7 @@ class HttpPolicy:
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     max_redirects: int = 5
+    retry_after_max: float = 300.0  # a server asking for a longer wait (hours) must not hang a run
 
     @classmethod
     def from_env(cls) -> "HttpPolicy":
@@ -41,6 +42,7 @@ class HttpPolicy:
             backoff_max=float(env("DEALERFLOW_HTTP_BACKOFF_MAX", cls.backoff_max)),
             connect_timeout=float(env("DEALERFLOW_HTTP_CONNECT_TIMEOUT", cls.connect_timeout)),
             read_timeout=float(env("DEALERFLOW_HTTP_READ_TIMEOUT", cls.read_timeout)),
+            retry_after_max=float(env("DEALERFLOW_HTTP_RETRY_AFTER_MAX", cls.retry_after_max)),
         )
 
     @property
@@ -60,8 +62,7 @@ def make_session(user_agent: str, policy: HttpPolicy | None = None) -> requests.
         status_forcelist=RETRY_STATUSES,
         allowed_methods=None,  # POST queries to the FINRA API are idempotent reads
         respect_retry_after_header=True,
-        # Honour Retry-After, but a server asking for hours must not hang a run: wait at most backoff_max.
-        retry_after_max=int(policy.backoff_max),
+        retry_after_max=int(policy.retry_after_max),
         raise_on_status=False,
         redirect=policy.max_redirects,
     )

@@ -27,6 +27,7 @@ WEEKLY_ARGS = ["--week-start", "2025-11-10", "--kind", "otc"]
 REGSHO = ("finra_regsho", "CNMSshvol20200102.txt")          # 8,172 records + trailer "8172"
 FTD_ZIP = ("sec_ftd", "cnsfails202009a.zip")                # one member, both trailer lines
 SHORT_INTEREST = ("finra_short_interest", "otcMarket_equityShortInterestStandardized.txt")
+CBOE_CHAIN = ("options", "spx_quotedata.csv")               # Cboe quote-table download, 22 columns
 
 
 def invoke(home: Path, *args: str):
@@ -43,7 +44,8 @@ def home(tmp_path_factory) -> Path:
     imports = [["import", "finra-weekly", str(realdata_path(*WEEKLY)), *WEEKLY_ARGS],
                ["import", "regsho", str(realdata_path(*REGSHO))],
                ["import", "ftd", str(realdata_path(*FTD_ZIP))],
-               ["import", "short-interest", str(realdata_path(*SHORT_INTEREST))]]
+               ["import", "short-interest", str(realdata_path(*SHORT_INTEREST))],
+               ["import", "cboe-chain", str(realdata_path(*CBOE_CHAIN))]]
     for args in imports:
         result = invoke(home, *args)
         assert result.exit_code == 0, result.output
@@ -233,6 +235,11 @@ CASES = [
          r"duplicate row for 'ACDSF' on 2020-12-31 \(first at line 70\)", 71),
     Case("short-interest-blank-symbol", "short-interest", SHORT_INTEREST, set_field(80, 1, b"", sep=b","),
          r"blank securitiesInformationProcessorSymbolIdentifier", 80),
+    # Cboe option chain download (CSV quote table)
+    Case("cboe-truncated-mid-line", "cboe-chain", CBOE_CHAIN, cut_mid_line(3001), r"expected 22 fields, got 1", 3001),
+    Case("cboe-letters-in-gamma", "cboe-chain", CBOE_CHAIN, set_field(501, 9, b"12x", sep=b","),
+         r"could not convert string to float: '12x'", 501),
+    Case("cboe-empty-file", "cboe-chain", CBOE_CHAIN, empty, r"empty file", None),
     Case("short-interest-empty-file", "short-interest", SHORT_INTEREST, empty,
          r"not a known FINRA short-interest layout \(header ''\)", 1),
 ]

@@ -8,6 +8,7 @@ the partitions already landed must be byte-identical afterwards; a failed partit
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from collections import deque
@@ -205,3 +206,42 @@ def test_unauthorized_is_not_retried_and_never_shows_the_token(api, home):
     message = fails_cleanly(api, home, r"offset=0: HTTP 401 .*invalid token", token="tok-9f8e7d6c5b4a")
     assert "tok-9f8e7d6c5b4a" not in message
     assert len(api.requests) == 1
+
+
+def test_retry_after_longer_than_the_backoff_cap_waits_only_the_cap(api, home):
+    api.faults.append(Fault.too_many(retry_after=3600))
+    elapsed = recovers(api, home, policy=HttpPolicy(retries=2, backoff_factor=0.0, retry_after_max=1.0,
+                                                   connect_timeout=2, read_timeout=5))
+    assert 1.0 <= elapsed < 30, f"waited {elapsed:.1f}s for Retry-After: 3600 with a 1s cap"
+
+
+def test_204_for_a_fresh_partition_lands_empty_versions(api, home, tmp_path):
+    api.folder = tmp_path / "nothing" / "finra_api"  # the server has no rows for W3: HTTP 204
+    before = HomeSnapshot.of(home)
+    landed = land_w3(api, home)
+    assert [(p.kind, p.rows, p.is_new) for p in landed] == [("ATS", 0, True), ("OTC", 0, True)]
+    assert_preserved(before, HomeSnapshot.of(home), new=NEW_W3)
+
+
+def test_204_for_a_landed_partition_does_not_empty_it(api, home):
+    """An empty answer for a week that holds rows is refused: superseding it would silently empty the marts."""
+    api.faults.append(Fault(204, body=b""))
+    before = HomeSnapshot.of(home)
+    with pytest.raises(DealerflowError) as err:
+        land_api_partition(FinraApiClient(base_url=api.url, policy=FAST), Lake(home / "lake"), W2, "T1", TODAY, "live")
+    held = before.rows(f"finra_weekly/week={W2}/tier=T1/kind=ATS")
+    assert re.fullmatch(rf"weeklySummary tierIdentifier=T1 weekStartDate={W2}: the source answered no records, but "
+                        rf"the lake holds ATS {held} rows \(version \w+\), OTC \d+ rows \(version \w+\); "
+                        r"not superseding landed rows with an empty version", str(err.value)), str(err.value)
+    assert_preserved(before, HomeSnapshot.of(home))
+
+
+def test_an_impossible_date_in_a_page_fails_the_partition(api, home, weekly_replay, tmp_path):
+    api.folder = tmp_path / "bad_date" / "finra_api"
+    src = weekly_replay / "finra_api" / "weeklySummary" / "tierIdentifier=T1" / f"weekStartDate={W3}"
+    target = api.folder / "weeklySummary" / "tierIdentifier=T1" / f"weekStartDate={W3}"
+    target.mkdir(parents=True)
+    records = [r for page in sorted(src.glob("page-*.json")) for r in json.loads(page.read_bytes())]
+    records[2]["lastUpdateDate"] = "2026-02-30"
+    (target / "page-00001.json").write_text(json.dumps(records))
+    fails_cleanly(api, home, r"lastUpdateDate '2026-02-30' is not a YYYY-MM-DD date \(record 3\)")

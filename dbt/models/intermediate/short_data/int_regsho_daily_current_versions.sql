@@ -10,7 +10,9 @@ known as (
     select
         v.*,
         c.due_date,
-        coalesce(cast(v.fetched_at as date), cast(v.landed_at as date))                    as known_on,
+        -- Reg SHO files carry no publication date: rule for dateless versions in macros/point_in_time.sql.
+        {{ known_on('null', 'c.due_date', 'coalesce(cast(v.fetched_at as date), cast(v.landed_at as date))',
+                    'v.trade_date, v.facility', 'v.version_id') }}                                       as known_on,
         -- Due after 18:00 ET on the trade date: the landing code compares the fetch time with the calendar's
         -- due moment; a file dated for a non-business day (no calendar row) is flagged too.
         coalesce(v.fetched_before_due_time, false) or c.due_date is null
@@ -21,6 +23,5 @@ known as (
 
 select *
 from known
-where known_on <= date '{{ var("as_of") }}'
-  and coalesce(due_date, trade_date) <= date '{{ var("as_of") }}'
+where {{ known_as_of('known_on', 'coalesce(due_date, trade_date)') }}
 qualify row_number() over (partition by trade_date, facility order by version_id desc) = 1

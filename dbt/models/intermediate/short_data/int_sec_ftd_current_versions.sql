@@ -11,7 +11,10 @@ known as (
         v.*,
         c.due_date,
         coalesce(v.member_stamp, cast(v.fetched_at as date))                                 as published_on,
-        coalesce(v.member_stamp, cast(v.fetched_at as date), cast(v.landed_at as date))      as known_on,
+        -- The zip member's stamp is the SEC's own publication date; rule for files without one in
+        -- macros/point_in_time.sql.
+        {{ known_on('v.member_stamp', 'c.due_date', 'coalesce(cast(v.fetched_at as date), cast(v.landed_at as date))',
+                    'v.period', 'v.version_id') }}                                                       as known_on,
         coalesce(coalesce(v.member_stamp, cast(v.fetched_at as date)) < c.due_date, false)   as published_before_due
     from {{ ref('stg_lake__sec_ftd_versions') }} as v
     left join calendar as c using (period_start)
@@ -19,5 +22,5 @@ known as (
 
 select *
 from known
-where known_on <= date '{{ var("as_of") }}'
+where {{ known_as_of('known_on', 'coalesce(due_date, period_end)') }}
 qualify row_number() over (partition by period order by version_id desc) = 1

@@ -10,7 +10,9 @@ known as (
     select
         v.*,
         c.due_date,
-        coalesce(cast(v.fetched_at as date), cast(v.landed_at as date))                     as known_on,
+        -- Short-interest files carry no publication date: rule for dateless versions in macros/point_in_time.sql.
+        {{ known_on('null', 'c.due_date', 'coalesce(cast(v.fetched_at as date), cast(v.landed_at as date))',
+                    'v.settlement_date', 'v.version_id') }}                                              as known_on,
         c.due_date is null or coalesce(cast(v.fetched_at as date) < c.due_date, false)      as published_before_due
     from {{ ref('stg_lake__short_interest_versions') }} as v
     left join calendar as c using (settlement_date)
@@ -18,6 +20,5 @@ known as (
 
 select *
 from known
-where known_on <= date '{{ var("as_of") }}'
-  and coalesce(due_date, settlement_date) <= date '{{ var("as_of") }}'
+where {{ known_as_of('known_on', 'coalesce(due_date, settlement_date)') }}
 qualify row_number() over (partition by settlement_date order by version_id desc) = 1
