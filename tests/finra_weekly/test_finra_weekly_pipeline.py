@@ -86,10 +86,16 @@ def test_restated_week_lands_a_new_version_and_marts_use_it(built):
     p, replay = built
     page = replay / "finra_api/weeklySummary/tierIdentifier=T1/weekStartDate=2026-09-14/page-00001.json"
     records = json.loads(page.read_bytes())
-    target = next(r for r in records if r["summaryTypeCode"] == "ATS_W_FIRM")
+    detail = next(r for r in records if r["summaryTypeCode"] == "ATS_W_SMBL_FIRM")
+    # a consistent restatement: one more trade in the detail row, its symbol total and its venue total
+    restated = [detail,
+                next(r for r in records if r["summaryTypeCode"] == "ATS_W_SMBL"
+                     and r["issueSymbolIdentifier"] == detail["issueSymbolIdentifier"]),
+                next(r for r in records if r["summaryTypeCode"] == "ATS_W_FIRM" and r["MPID"] == detail["MPID"])]
     original = page.read_bytes()
     try:
-        target["totalWeeklyTradeCount"] += 1
+        for record in restated:
+            record["totalWeeklyTradeCount"] += 1
         page.write_text(json.dumps(records))
         run_finra_weekly(W2, W2, ["T1"], "replay", str(replay), p=p)
     finally:

@@ -131,3 +131,14 @@ BACKFILL_WEEKS = ["--from", W1.isoformat(), "--to", W2.isoformat(), "--tiers", "
 
 def backfill_args(replay: Path) -> list[str]:
     return ["backfill", "--source", "replay", "--replay-dir", str(replay), *BACKFILL_WEEKS]
+
+
+_BUILT: dict[str, object] = {}
+
+
+def built_once(key: str, build):
+    """``build()`` once per worker process. pytest-xdist tears module and session fixtures down whenever a worker's
+    queue runs dry and sets them up again; the expensive scenarios (a backfill, a build) must not run twice."""
+    if key not in _BUILT:
+        _BUILT[key] = build()
+    return _BUILT[key]

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from dagster_project.cli import main
-from reliability_support import HomeSnapshot, assert_preserved, error_lines, sha256
+from reliability_support import HomeSnapshot, assert_preserved, built_once, error_lines, sha256
 
 pytestmark = pytest.mark.realdata
 
@@ -38,6 +38,10 @@ def invoke(home: Path, *args: str):
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
     """A home holding the good version of every importable format."""
+    return built_once("bad_files_home", lambda: import_good_files(tmp_path_factory))
+
+
+def import_good_files(tmp_path_factory) -> Path:
     from support.realdata import realdata_path
 
     home = tmp_path_factory.mktemp("bad_files") / "home"

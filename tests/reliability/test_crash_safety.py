@@ -27,13 +27,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reliability_e2e")]
 def kill_when(args: list[str], home: Path, reached, what: str, timeout: float = 240) -> None:
     """Start ``dealerflow <args>`` and SIGKILL its whole process group as soon as ``reached()`` is true."""
     env = {**os.environ, "DEALERFLOW_HOME": str(home), "DEALERFLOW_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([DEALERFLOW, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    log = home.parent / f"killed-{time.monotonic_ns()}.log"  # a file, not a pipe: a full pipe would stall the run
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([DEALERFLOW, *args], env=env, stdout=out, stderr=out, start_new_session=True)
     deadline = time.monotonic() + timeout
     try:
         while not reached():
             if proc.poll() is not None:
-                pytest.fail(f"the run ended (exit {proc.returncode}) before it was {what}: {proc.stderr.read()[-2000:]!r}")
+                pytest.fail(f"the run ended (exit {proc.returncode}) before it was {what}: {log.read_text()[-2000:]}")
             if time.monotonic() > deadline:
                 pytest.fail(f"the run was never {what}")
             time.sleep(0.002)
@@ -42,7 +43,6 @@ def kill_when(args: list[str], home: Path, reached, what: str, timeout: float = 
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-        proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL, f"expected a SIGKILL while {what}, got exit {proc.returncode}"
 
 

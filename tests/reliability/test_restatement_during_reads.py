@@ -28,7 +28,7 @@ from dagster_project.landing.finra_weekly import land_api_partition
 from dagster_project.settings import Paths
 from dagster_project.sources.finra_api import FinraReplayClient, write_replay_partition
 from dagster_project.warehouse import writer_lock
-from reliability_support import DEALERFLOW, W2, HomeSnapshot, assert_preserved, finra_partition
+from reliability_support import DEALERFLOW, W2, HomeSnapshot, assert_preserved, built_once, finra_partition
 
 # Same xdist worker as the other end-to-end module, so the clean reference run (session fixture) is built once.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reliability_e2e")]
@@ -91,6 +91,10 @@ def read_snapshot(path: Path) -> Read:
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory, clean_home, weekly_replay) -> Scenario:
+    return built_once("restatement", lambda: run_scenario(tmp_path_factory, clean_home, weekly_replay))
+
+
+def run_scenario(tmp_path_factory, clean_home: Path, weekly_replay: Path) -> Scenario:
     root = tmp_path_factory.mktemp("restatement")
     home = root / "home"
     shutil.copytree(clean_home, home)

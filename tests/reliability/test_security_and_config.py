@@ -19,7 +19,7 @@ from dagster_project.errors import DealerflowError, SourceError
 from dagster_project.instance import RUNNER_TAG, prepare_dagster_home, reclaim_crashed_runs
 from dagster_project.settings import Paths
 from dagster_project.sources.finra_api import FinraReplayClient, write_replay_partition
-from reliability_support import W1, W2, W3, HomeSnapshot, assert_preserved, error_lines, finra_partition
+from reliability_support import W1, W2, W3, HomeSnapshot, assert_preserved, built_once, error_lines, finra_partition
 from support.finra_api_server import FinraApiServer
 
 TOKEN = "tok-live-7c1e9a5f0b3d"
@@ -28,6 +28,10 @@ TOKEN = "tok-live-7c1e9a5f0b3d"
 # -- a live-mode run with a token, one bad partition among good ones ------------------------------------------
 @pytest.fixture(scope="module")
 def live_run(tmp_path_factory, weekly_replay):
+    return built_once("live_run", lambda: run_live(tmp_path_factory, weekly_replay))
+
+
+def run_live(tmp_path_factory, weekly_replay):
     """``run_finra_weekly`` in live mode against the fake FINRA API, with a bearer token; W2's page drifted."""
     from dagster_project.runner import run_finra_weekly
 

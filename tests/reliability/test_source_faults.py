@@ -25,7 +25,7 @@ from dagster_project.sources.http import HttpPolicy
 from support.finra_api_server import FinraApiServer
 from support.replay_server import Fault
 
-from reliability_support import W1, W2, W3, HomeSnapshot, assert_preserved, finra_partition
+from reliability_support import W1, W2, W3, HomeSnapshot, assert_preserved, built_once, finra_partition
 
 TODAY = date(2026, 11, 21)
 FAST = HttpPolicy(retries=2, backoff_factor=0.0, connect_timeout=2, read_timeout=5)
@@ -36,13 +36,16 @@ NEW_W3 = {finra_partition(W3, "T1", "ATS"): 1, finra_partition(W3, "T1", "OTC"):
 @pytest.fixture(scope="module")
 def landed_home(tmp_path_factory, weekly_replay) -> Path:
     """A home whose lake already holds W1 and W2 for Tier 1 and Tier 2 (landed once, copied per test)."""
-    root = tmp_path_factory.mktemp("landed_home")
-    lake = Lake(root / "lake")
-    replay = FinraReplayClient(weekly_replay)
-    for week in (W1, W2):
-        for tier in ("T1", "T2"):
-            land_api_partition(replay, lake, week, tier, TODAY, "replay")
-    return root
+    def land() -> Path:
+        root = tmp_path_factory.mktemp("landed_home")
+        lake = Lake(root / "lake")
+        replay = FinraReplayClient(weekly_replay)
+        for week in (W1, W2):
+            for tier in ("T1", "T2"):
+                land_api_partition(replay, lake, week, tier, TODAY, "replay")
+        return root
+
+    return built_once("landed_home", land)
 
 
 @pytest.fixture
