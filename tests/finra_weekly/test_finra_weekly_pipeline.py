@@ -9,6 +9,7 @@ import pytest
 
 from dagster_project.errors import DealerflowError
 from dagster_project.lake import Lake
+from dagster_project.publication_calendar import finra_weekly_due, finra_weekly_latest_due
 from dagster_project.runner import run_finra_weekly
 from dagster_project.settings import Paths
 from dagster_project.synthetic.finra_weekly import WeeklyConfig, write_weekly
@@ -16,7 +17,8 @@ from dagster_project.synthetic.finra_weekly import WeeklyConfig, write_weekly
 pytestmark = pytest.mark.xdist_group("finra_weekly_e2e")
 
 W1, W2 = date(2026, 9, 7), date(2026, 9, 14)      # every tier published by 2026-10-26
-LATEST = date(2026, 10, 26)                        # T1 due 2026-11-16; T2/OTCE due 2026-11-30 (after today)
+#: The newest week whose Tier 1 is published: its Tier 2 and OTC are due two weeks later, so not yet.
+LATEST = finra_weekly_latest_due(date.today(), "T1")
 MARTS = ("venue_share_weekly", "venue_share_weekly_all_tiers", "symbol_offexchange_weekly")
 
 
@@ -29,7 +31,8 @@ def export(p: Paths) -> dict[str, list[tuple]]:
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("finra_e2e")
     replay = root / "replay"
-    write_weekly(replay, W1, LATEST, config=WeeklyConfig(scale=0.02))
+    write_weekly(replay, W1, W2, config=WeeklyConfig(scale=0.02))
+    write_weekly(replay, LATEST, LATEST, config=WeeklyConfig(scale=0.02))
     p = Paths(root / "home")
     run_finra_weekly(W1, W2, ["T1", "T2", "OTCE"], "replay", str(replay), p=p)
     return p, replay
@@ -74,6 +77,7 @@ def test_rerunning_a_partition_is_idempotent(built):
 
 def test_unpublished_tiers_are_skipped_and_the_week_is_provisional(built):
     p, replay = built
+    assert finra_weekly_due(LATEST, "T2") > date.today()
     run_finra_weekly(LATEST, LATEST, ["T1", "T2", "OTCE"], "replay", str(replay), p=p)
     with duckdb.connect(str(p.bi_snapshot), read_only=True) as con:
         rows = con.execute("""select distinct tiers_published, tiers_published_list, is_complete
