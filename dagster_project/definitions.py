@@ -48,10 +48,10 @@ def build_defs(finra: FinraSourceResource | None = None, home: str | None = None
     short_jobs = short_data_jobs(short_dbt)
     flow_dbt = dealer_flow_dbt_assets()
     flow_job = dealer_flow_job(flow_dbt)
-    return with_freshness(dg.Definitions(
-        assets=[finra_weekly_raw, dbt_assets, options_chain_raw, occ_volume_raw, occ_series_raw, gex_derived, options_dbt,
-                finra_monthly_raw, monthly_dbt, regsho_daily_raw, short_interest_raw, sec_ftd_raw, short_dbt,
-                flow_dbt],
+    return dg.Definitions(
+        assets=with_freshness([finra_weekly_raw, dbt_assets, options_chain_raw, occ_volume_raw, occ_series_raw,
+                               gex_derived, options_dbt, finra_monthly_raw, monthly_dbt, regsho_daily_raw,
+                               short_interest_raw, sec_ftd_raw, short_dbt, flow_dbt]),
         asset_checks=[finra_weekly_staging_expectations],
         jobs=[job, options_job, monthly_job, *short_jobs, flow_job],
         schedules=[finra_weekly_schedule(job), options_schedule(options_job),
@@ -66,7 +66,7 @@ def build_defs(finra: FinraSourceResource | None = None, home: str | None = None
             "warehouse": WarehouseResource(**home_kwargs),
             "dbt": dbt_resource(),
         },
-    ))
+    )
 
 
 defs = build_defs()

@@ -27,10 +27,14 @@ WINDOWS: dict[tuple[str, ...], tuple[timedelta, timedelta]] = {
 }
 
 
-def with_freshness(defs: dg.Definitions) -> dg.Definitions:
+def with_freshness(assets: list) -> list:
+    """The assets with each raw/derived asset's freshness policy applied (others unchanged)."""
+
     def apply(spec: dg.AssetSpec) -> dg.AssetSpec:
-        warn, fail = WINDOWS[tuple(spec.key.path)]
+        windows = WINDOWS.get(tuple(spec.key.path))
+        if windows is None:
+            return spec
+        warn, fail = windows
         return dg.apply_freshness_policy(spec, dg.FreshnessPolicy.time_window(fail_window=fail, warn_window=warn))
 
-    keys = [dg.AssetKey(list(path)) for path in WINDOWS]
-    return defs.map_resolved_asset_specs(func=apply, selection=dg.AssetSelection.assets(*keys))
+    return list(dg.map_asset_specs(apply, assets))

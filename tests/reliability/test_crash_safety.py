@@ -20,7 +20,8 @@ from dagster_project.lake import Lake
 from dagster_project.settings import Paths
 from reliability_support import DEALERFLOW, W1, HomeSnapshot, backfill_args, export_marts, finra_partition
 
-# Same xdist worker as the other end-to-end module, so the clean reference run (session fixture) is built once.
+# One xdist group with the other end-to-end module (the clean reference run is then built once; `built_once` keeps
+# it to once per worker if the scheduler splits the group).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reliability_e2e")]
 
 

@@ -30,7 +30,8 @@ from dagster_project.sources.finra_api import FinraReplayClient, write_replay_pa
 from dagster_project.warehouse import writer_lock
 from reliability_support import DEALERFLOW, W2, HomeSnapshot, assert_preserved, built_once, finra_partition
 
-# Same xdist worker as the other end-to-end module, so the clean reference run (session fixture) is built once.
+# One xdist group with the other end-to-end module (the clean reference run is then built once; `built_once` keeps
+# it to once per worker if the scheduler splits the group).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reliability_e2e")]
 
 DELTA = 1_000_000   # shares added by the restatement
