@@ -57,10 +57,10 @@ def run_finra_weekly(start: date, end: date, tiers: list[str], source: str = "li
     if scale is not None:
         finra_kwargs["synthetic_scale"] = scale
     defs = build_defs(finra=FinraSourceResource(**finra_kwargs), home=str(p.home))
-    job = defs.resolve_job_def("finra_weekly")
     first, last = week_start(start), week_start(end)
     lines = []
     with dg.DagsterInstance.get() as instance:
+        job = defs.resolve_job_def("finra_weekly")  # resolved while the instance is open (Dagster's load context)
         for block in _contiguous_blocks(tiers):
             result = execute(job, instance, week_tier_key(first, block[0]), week_tier_key(last, block[-1]))
             raise_for_result(result, f"weeks {first}..{last} tiers {','.join(block)}")
@@ -253,9 +253,9 @@ def run_finra_monthly(start: date, end: date, source: str = "live", replay_dir: 
     if scale is not None:
         finra_kwargs["synthetic_scale"] = scale
     defs = build_defs(finra=FinraSourceResource(**finra_kwargs), home=str(p.home))
-    job = defs.resolve_job_def("finra_monthly")
     first, last = start.replace(day=1), end.replace(day=1)
     with dg.DagsterInstance.get() as instance:
+        job = defs.resolve_job_def("finra_monthly")
         result = execute(job, instance, first.isoformat(), last.isoformat())
     raise_for_result(result, f"months {first:%Y-%m}..{last:%Y-%m}")
     return f"run {result.run_id}: FINRA monthly {first:%Y-%m}..{last:%Y-%m} succeeded"
@@ -279,7 +279,6 @@ def run_options(start: date, end: date, underlyings: list[str] | None = None, so
                               f"{', '.join(configured)} (set DEALERFLOW_OPTIONS_UNDERLYINGS)")
     options = OptionsSourceResource(mode=source, replay_dir=str(Path(replay_dir).resolve()) if replay_dir else "")
     defs = build_defs(home=str(p.home), options=options)
-    job = defs.resolve_job_def("options_daily")
     blocks: list[list[str]] = []
     for u in sorted(set(chosen), key=configured.index):
         if blocks and configured.index(u) == configured.index(blocks[-1][-1]) + 1:
@@ -288,6 +287,7 @@ def run_options(start: date, end: date, underlyings: list[str] | None = None, so
             blocks.append([u])
     lines = []
     with dg.DagsterInstance.get() as instance:
+        job = defs.resolve_job_def("options_daily")
         for block in blocks:
             result = execute(job, instance, options_key(start, block[0]), options_key(end, block[-1]))
             raise_for_result(result, f"options {start}..{end} {','.join(block)}")

@@ -28,6 +28,16 @@ def dbt_manifest():
     return manifest
 
 
+@pytest.fixture(autouse=True)
+def no_stale_dagster_state_storage():
+    """A Dagster instance entered in one test can leave its defs-state storage in a ContextVar after the instance
+    is gone; the next test resolving definitions would then hit a dead weakref. Each test starts without it."""
+    from dagster._core.storage.defs_state.base import _current_storage
+
+    _current_storage.set(None)
+    yield
+
+
 @pytest.fixture
 def realdata_file():
     """``realdata_file(*parts)`` -> path of a real upstream file; skips with the reason when absent."""

@@ -139,10 +139,11 @@ def test_short_data_sensor_requests_only_what_the_cdn_has(tmp_path):
     replay = tmp_path / "replay"
     write_regsho_files(replay, ["AAPL", "MSFT"], published[0], published[-1])
     sensor = defs.get_sensor_def("short_data_availability")
-    context = dg.build_sensor_context(repository_def=defs.get_repository_def(), resources={
-        "home": HomeResource(home=str(tmp_path / "home")),
-        "short_data": ShortDataSourceResource(mode="replay", replay_dir=str(replay))})
-    result = sensor.evaluate_tick(context)
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def(), resources={
+            "home": HomeResource(home=str(tmp_path / "home")),
+            "short_data": ShortDataSourceResource(mode="replay", replay_dir=str(replay))})
+        result = sensor.evaluate_tick(context)
     requested = sorted((r.job_name, r.partition_key) for r in result.run_requests)
     assert requested == [("regsho_daily", d.isoformat()) for d in published]
     assert all(d.isoformat() not in str(requested) for d in late)
