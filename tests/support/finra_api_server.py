@@ -139,7 +139,10 @@ class FinraApiServer:
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up on purpose (timeouts, resets): nothing to report
 
             def log_message(self, *args):
                 pass
