@@ -10,6 +10,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_project.partitions import (
     date_underlyings_of,
     dbt_vars,
+    monthly_dbt_vars,
+    monthly_partitions,
+    months_of,
     options_dbt_vars,
     options_partitions,
     week_tier_partitions,
@@ -58,39 +61,50 @@ def build_and_publish(context: dg.AssetExecutionContext, dbt: DbtCliResource, wa
     context.log.info(f"published BI snapshot {path}")
 
 
-@functools.cache
-def finra_weekly_dbt_assets() -> dg.AssetsDefinition:
+def dbt_group(tag: str, partitions_def: dg.PartitionsDefinition | None = None,
+              vars_of=lambda partition_keys: {}) -> dg.AssetsDefinition:
+    """The dbt models tagged ``tag`` as one multi-asset: built for the run's partitions (one run per backfill range)
+    with ``vars_of(partition_keys)`` as dbt vars, in the warehouse pool, then the BI snapshot is published."""
+
     @dbt_assets(
         manifest=dbt_project().manifest_path,
         project=dbt_project(),
-        select="tag:finra_weekly",
-        partitions_def=week_tier_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        select=f"tag:{tag}",
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
         dagster_dbt_translator=TRANSLATOR,
         pool=WAREHOUSE_POOL,
-        name="finra_weekly_dbt",
+        name=f"{tag}_dbt",
     )
     def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        """Rebuild the FINRA weekly models for the run's weeks and tiers, then publish the BI snapshot."""
-        yield from build_and_publish(context, dbt, warehouse, dbt_vars(week_tiers_of(context.partition_keys)))
+        keys = context.partition_keys if partitions_def else []
+        yield from build_and_publish(context, dbt, warehouse, vars_of(keys))
 
     return _assets
+
+
+@functools.cache
+def finra_weekly_dbt_assets() -> dg.AssetsDefinition:
+    return dbt_group("finra_weekly", week_tier_partitions, lambda keys: dbt_vars(week_tiers_of(keys)))
+
+
+@functools.cache
+def finra_monthly_dbt_assets() -> dg.AssetsDefinition:
+    return dbt_group("finra_monthly", monthly_partitions, lambda keys: monthly_dbt_vars(months_of(keys)))
 
 
 @functools.cache
 def options_dbt_assets() -> dg.AssetsDefinition:
-    @dbt_assets(
-        manifest=dbt_project().manifest_path,
-        project=dbt_project(),
-        select="tag:options",
-        partitions_def=options_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        dagster_dbt_translator=TRANSLATOR,
-        pool=WAREHOUSE_POOL,
-        name="options_dbt",
-    )
-    def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        """Rebuild the options marts for the run's trade dates and underlyings, then publish the BI snapshot."""
-        yield from build_and_publish(context, dbt, warehouse, options_dbt_vars(date_underlyings_of(context.partition_keys)))
+    return dbt_group("options", options_partitions, lambda keys: options_dbt_vars(date_underlyings_of(keys)))
 
-    return _assets
+
+@functools.cache
+def short_data_dbt_assets() -> dg.AssetsDefinition:
+    """Short and settlement marts are full tables rebuilt from every landed partition: no partition vars."""
+    return dbt_group("short_data")
+
+
+@functools.cache
+def dealer_flow_dbt_assets() -> dg.AssetsDefinition:
+    """The dealer-flow view reads the other marts and is cheap to rebuild in full; the default as_of is the latest."""
+    return dbt_group("dealer_flow")

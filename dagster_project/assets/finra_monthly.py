@@ -1,20 +1,17 @@
 """FINRA monthly data (block-size summaries, non-ATS monthly totals): raw lake assets with checks, and their dbt models."""
 
-import functools
 from datetime import date
 
 import dagster as dg
 import pandas as pd
 import pyarrow.parquet as pq
-from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.assets.dbt import TRANSLATOR, WAREHOUSE_POOL, build_and_publish, dbt_project
 from dagster_project.errors import DealerflowError
 from dagster_project.landing.finra_monthly import LandedMonth, land_month
 from dagster_project.lake import META_COLUMNS
-from dagster_project.partitions import monthly_dbt_vars, monthly_partitions, months_of
+from dagster_project.partitions import monthly_partitions, months_of
 from dagster_project.publication_calendar import finra_monthly_due
-from dagster_project.resources import FinraSourceResource, HomeResource, WarehouseResource
+from dagster_project.resources import FinraSourceResource, HomeResource
 from dagster_project.sources import finra_monthly as fm
 
 RAW_KEYS = {d.lake_name: dg.AssetKey(["raw", d.lake_name]) for d in fm.DATASETS}
@@ -147,22 +144,3 @@ def _expectations_check(dataset: fm.MonthlyDataset, key: dg.AssetKey, tables) ->
     failures = [result.summary()] if result is not None and not result.success else []
     return dg.AssetCheckResult(check_name="raw_expectations", asset_key=key, passed=not failures,
                                metadata={"validated_versions": len(tables), "failures": failures})
-
-
-@functools.cache
-def finra_monthly_dbt_assets() -> dg.AssetsDefinition:
-    @dbt_assets(
-        manifest=dbt_project().manifest_path,
-        project=dbt_project(),
-        select="tag:finra_monthly",
-        partitions_def=monthly_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        dagster_dbt_translator=TRANSLATOR,
-        pool=WAREHOUSE_POOL,
-        name="finra_monthly_dbt",
-    )
-    def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        """Rebuild the FINRA monthly models for the run's months, then publish the BI snapshot."""
-        yield from build_and_publish(context, dbt, warehouse, monthly_dbt_vars(months_of(context.partition_keys)))
-
-    return _assets

@@ -12,16 +12,13 @@ a file observed before its calendar date is worth a look).
 """
 
 
-import functools
 from datetime import date, datetime, timezone
 
 import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.assets.dbt import TRANSLATOR, WAREHOUSE_POOL, build_and_publish, dbt_project
 from dagster_project.errors import DealerflowError, NotPublishedError
 from dagster_project.landing.short_data import (
     FTD_DATASET,
@@ -43,7 +40,7 @@ from dagster_project.publication_calendar import (
     regsho_due_at,
     short_interest_publication_date,
 )
-from dagster_project.resources import HomeResource, ShortDataSourceResource, WarehouseResource
+from dagster_project.resources import HomeResource, ShortDataSourceResource
 from dagster_project.sources.regsho import CNMS_COMPONENTS
 
 REGSHO_KEY = dg.AssetKey(["raw", "regsho_daily"])
@@ -301,23 +298,3 @@ def sec_ftd_raw(context: dg.AssetExecutionContext, home: HomeResource, short_dat
                   [f"{_label(v)}: published {v.facts.get('published_on')} before expected {v.facts.get('due_date')}"
                    for v in landed if v.facts.get("published_before_due")], severity=dg.AssetCheckSeverity.WARN)
     yield _expectations(FTD_KEY, "short_ftd_raw", [t for v, t in tables if v.is_new])
-
-
-# ------------------------------------------------------------------------------------------ dbt
-
-@functools.cache
-def short_data_dbt_assets() -> dg.AssetsDefinition:
-    @dbt_assets(
-        manifest=dbt_project().manifest_path,
-        project=dbt_project(),
-        select="tag:short_data",
-        dagster_dbt_translator=TRANSLATOR,
-        pool=WAREHOUSE_POOL,
-        name="short_data_dbt",
-    )
-    def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        """Rebuild the short and settlement marts from every landed partition (they are full tables, so no
-        partition vars), then publish the BI snapshot."""
-        yield from build_and_publish(context, dbt, warehouse, {})
-
-    return _assets
