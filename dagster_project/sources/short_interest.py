@@ -222,6 +222,12 @@ def _delimited_rows(data: bytes, source: str, delimiter: str, expected: tuple[st
         yield no, {name: fields[pos] for name, pos in cols.items()}
 
 
+#: Quantity columns of FINRA's own layouts (the CDN pipe file and the Query API share these names).
+API_NUMBER_COLUMNS = dict(current_short="currentShortPositionQuantity", previous_short="previousShortPositionQuantity",
+                          change="changePreviousNumber", change_percent="changePercent",
+                          avg_daily_volume="averageDailyVolumeQuantity", days_to_cover="daysToCoverQuantity")
+
+
 def parse_short_interest_file(data: bytes, source: str, *, settlement_date: date | None = None) -> pa.Table:
     """Parse the CDN ``shrt{YYYYMMDD}.csv`` pipe file; the date defaults to the one in ``source``'s name."""
     if settlement_date is None:
@@ -229,24 +235,18 @@ def parse_short_interest_file(data: bytes, source: str, *, settlement_date: date
         if match:
             settlement_date = datetime.strptime(match.group(1), "%Y%m%d").date()
     rows = _Rows(source, "finra_cdn_pipe", settlement_date)
-    names = dict(current_short="currentShortPositionQuantity", previous_short="previousShortPositionQuantity",
-                 change="changePreviousNumber", change_percent="changePercent",
-                 avg_daily_volume="averageDailyVolumeQuantity", days_to_cover="daysToCoverQuantity")
     for no, rec in _delimited_rows(data, source, "|", CDN_COLUMNS, quoted=False):
         rows.add("", no, **_cdn_like(rec, source, no, "", symbol_column="symbolCode",
-                                     accounting_column="accountingYearMonthNumber", names=names))
+                                     accounting_column="accountingYearMonthNumber", names=API_NUMBER_COLUMNS))
     return rows.table()
 
 
 def parse_short_interest_standardized_csv(data: bytes, source: str, *, settlement_date: date | None = None) -> pa.Table:
     """Parse the Query API ``equityShortInterestStandardized`` CSV (comma, header names as in the API)."""
     rows = _Rows(source, "finra_api_csv", settlement_date)
-    names = dict(current_short="currentShortPositionQuantity", previous_short="previousShortPositionQuantity",
-                 change="changePreviousNumber", change_percent="changePercent",
-                 avg_daily_volume="averageDailyVolumeQuantity", days_to_cover="daysToCoverQuantity")
     for no, rec in _delimited_rows(data, source, ",", STANDARDIZED_COLUMNS, quoted=True):
         rows.add("", no, **_cdn_like(rec, source, no, "", symbol_column="securitiesInformationProcessorSymbolIdentifier",
-                                     accounting_column="accountingDate", names=names))
+                                     accounting_column="accountingDate", names=API_NUMBER_COLUMNS))
     return rows.table()
 
 
@@ -309,9 +309,6 @@ def parse_consolidated_short_interest_json(pages: list[bytes], source: str, *,
     page and record (1-based) since JSON has no meaningful lines.
     """
     rows = _Rows(source, "finra_api_json", settlement_date)
-    names = dict(current_short="currentShortPositionQuantity", previous_short="previousShortPositionQuantity",
-                 change="changePreviousNumber", change_percent="changePercent",
-                 avg_daily_volume="averageDailyVolumeQuantity", days_to_cover="daysToCoverQuantity")
     required = set(CDN_COLUMNS) - _OPTIONAL_JSON_FIELDS
     for page_no, page in enumerate(pages, start=1):
         if not page.strip():
@@ -336,7 +333,7 @@ def parse_consolidated_short_interest_json(pages: list[bytes], source: str, *,
             texts = {k: _json_text(v, k, page_source, where) for k, v in record.items()}
             rows.source = page_source
             rows.add(where, None, **_cdn_like(texts, page_source, None, where, symbol_column="symbolCode",
-                                              accounting_column="accountingYearMonthNumber", names=names))
+                                              accounting_column="accountingYearMonthNumber", names=API_NUMBER_COLUMNS))
     rows.source = source
     return rows.table()
 
