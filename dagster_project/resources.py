@@ -40,6 +40,15 @@ class FinraSourceResource(dg.ConfigurableResource):
     replay_dir: str = Field(default_factory=lambda: os.environ.get("DEALERFLOW_REPLAY_DIR", ""))
     synthetic_seed: int = 20240101
     synthetic_scale: float = Field(default_factory=lambda: float(os.environ.get("DEALERFLOW_SYNTHETIC_SCALE", "0.05")))
+    landing_workers: int = Field(
+        default_factory=lambda: int(os.environ.get("DEALERFLOW_LANDING_WORKERS", "0")),
+        description="Processes landing (week, tier) partitions in parallel; 0 = one per CPU core, at most 4 "
+                    "(each holds one partition, ~1 GB at 200k rows).")
+
+    def workers(self) -> int:
+        if self.landing_workers < 0:
+            raise dg.Failure(f"landing_workers must be 0 (auto) or a positive count, got {self.landing_workers}")
+        return self.landing_workers or min(os.cpu_count() or 1, 4)
 
     def client(self, paths: Paths):
         if self.mode not in SOURCE_MODES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import subprocess
@@ -15,6 +16,11 @@ from support.replay_server import ReplayServer
 
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt"
+
+# Tests land tiny partitions, where starting landing worker processes costs more than it saves (and pytest-xdist
+# already uses every core): FINRA weekly lands in process unless a test asks for workers (tests/finra_weekly/
+# test_parallel_landing.py does).
+os.environ.setdefault("DEALERFLOW_LANDING_WORKERS", "1")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dagster_project.errors import DealerflowError
-from dagster_project.lake import Lake, content_hash
+from dagster_project.lake import LEGACY_HASH_SCHEME, Lake, content_hash
 
 PART = {"week": "2026-09-07", "tier": "T1", "kind": "ATS"}
 
@@ -37,6 +37,56 @@ def test_content_hash_ignores_row_order_but_not_values():
     assert content_hash(t) == content_hash(t.take([2, 0, 1]))
     assert content_hash(t) != content_hash(_table([5, 6, 8]))
     assert content_hash(t.slice(0, 0)) == content_hash(_table([]))
+
+
+def test_content_hash_tells_nulls_from_zeros_and_empty_strings_and_is_exact_for_every_type():
+    from datetime import date
+    from decimal import Decimal
+
+    base = pa.table({"s": pa.array(["a", "", None]), "d": pa.array([date(2026, 1, 5), None, date(2026, 1, 6)]),
+                     "q": pa.array([Decimal("1.000001"), Decimal("0"), None], pa.decimal128(38, 6)),
+                     "b": pa.array([True, None, False]), "t": pa.array([1, None, 0], pa.timestamp("us", tz="UTC"))})
+    digest = content_hash(base)
+    assert digest == content_hash(base.take([2, 1, 0])) == content_hash(pa.concat_tables([base.slice(0, 1), base.slice(1)]))
+    variants = {
+        "s": pa.array(["a", None, None]), "d": pa.array([date(2026, 1, 5), date(1970, 1, 1), date(2026, 1, 6)]),
+        "q": pa.array([Decimal("1.000002"), Decimal("0"), None], pa.decimal128(38, 6)),
+        "b": pa.array([True, False, False]), "t": pa.array([1, 0, 0], pa.timestamp("us", tz="UTC")),
+    }
+    for name, column in variants.items():
+        changed = base.set_column(base.schema.get_field_index(name), name, column)
+        assert content_hash(changed) != digest, name
+    # a sliced column (non-zero offset) digests the same as a fresh one
+    shifted = pa.table({name: pa.concat_arrays([col.combine_chunks().slice(0, 0), col.combine_chunks()]).slice(0)
+                        for name, col in zip(base.schema.names, base.columns)})
+    assert content_hash(pa.concat_tables([base, base]).slice(3)) == digest == content_hash(shifted)
+
+
+def test_versions_hashed_by_the_first_scheme_still_recognise_unchanged_content(tmp_path):
+    lake = Lake(tmp_path)
+    first = lake.land("ds", PART, _table([1, 2]), {})
+    manifest_path = first.version.path / "manifest.json"
+    legacy = json.loads(manifest_path.read_text())
+    del legacy["content_hash_scheme"]
+    legacy["content_hash"] = content_hash(_table([1, 2]), LEGACY_HASH_SCHEME)
+    manifest_path.write_text(json.dumps(legacy))
+    assert not lake.land("ds", PART, _table([1, 2]).take([1, 0]), {}).is_new
+    assert lake.land("ds", PART, _table([1, 3]), {}).is_new
+
+
+def test_compressed_payloads_keep_the_exact_bytes_and_can_be_linked(tmp_path):
+    lake = Lake(tmp_path)
+    page = b'[{"a": 1.50}]' * 1000
+    first = lake.land("ds", PART, _table([1]), {"pages/page-1.json": page}, compress_payloads=True)
+    stored = first.version.payload_path("pages/page-1.json")
+    assert stored.name == "page-1.json.zst" and stored.stat().st_size < len(page) / 5
+    assert first.version.read_payload("pages/page-1.json") == page
+    other = {**PART, "kind": "OTC"}
+    linked = lake.land("ds", other, _table([2]), {"pages/page-1.json": stored}, compress_payloads=True)
+    assert linked.version.payload_path("pages/page-1.json").stat().st_ino == stored.stat().st_ino
+    assert linked.version.read_payload("pages/page-1.json") == page
+    plain = lake.land("ds", {**PART, "tier": "T2"}, _table([3]), {"page-1.json": stored})
+    assert plain.version.read_payload("page-1.json") == page  # a compressed file given to an identity lake is expanded
 
 
 def test_rows_carry_their_version(tmp_path):

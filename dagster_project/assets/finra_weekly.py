@@ -4,18 +4,14 @@
 from datetime import date
 
 import dagster as dg
-import pandas as pd
-import pyarrow.parquet as pq
 
-from dagster_project.errors import DealerflowError
-from dagster_project.landing.finra_weekly import LandedPartition, land_api_partition
+from dagster_project.landing.finra_weekly import LandedPartition, PartitionOutcome, land_partitions
 from dagster_project.partitions import week_tier_partitions, week_tiers_of
 from dagster_project.publication_calendar import finra_weekly_due
 from dagster_project.resources import FinraSourceResource, HomeResource
-from dagster_project.sources.finra_weekly import DATASET, lake_partition
 
 RAW_KEY = dg.AssetKey(["raw", "finra_weekly"])
-GX_CHUNK_ROWS = 2_000_000
+RAW_SUITE = "finra_weekly_raw"
 
 CHECKS = [
     dg.AssetCheckSpec("fetch_succeeded", asset=RAW_KEY, blocking=False,
@@ -26,7 +22,7 @@ CHECKS = [
                       description="No partition holds data before its publication due date (calendar) and no row "
                                   "claims initial publication before it."),
     dg.AssetCheckSpec("raw_expectations", asset=RAW_KEY, blocking=True,
-                      description="Great Expectations suite expectations/finra_weekly_raw.json on the landed rows."),
+                      description="Great Expectations suite expectations/finra_weekly_raw.json on the rows of every new version."),
 ]
 
 
@@ -47,22 +43,24 @@ def finra_weekly_raw(context: dg.AssetExecutionContext, home: HomeResource, finr
     pairs = week_tiers_of(context.partition_keys)
     # The availability sensor tags runs for partitions FINRA already lists, even ahead of the calendar.
     source_confirmed = context.run.tags.get("dealerflow/source_confirmed") == "true"
-    landed: list[LandedPartition] = []
-    skipped, failed = [], []
-    for week, tier in pairs:
-        due = finra_weekly_due(week, tier)
-        if due > today and not source_confirmed:
-            skipped.append(f"{week} {tier}: not published until {due}")
-            continue
-        try:
-            landed.extend(land_api_partition(client, lake, week, tier, today, origin=finra.mode))
-        except DealerflowError as exc:
-            context.log.error(str(exc))
-            failed.append(str(exc))
+    due = {(week, tier): finra_weekly_due(week, tier) for week, tier in pairs}
+    skipped = [f"{week} {tier}: not published until {due[week, tier]}" for week, tier in pairs
+               if due[week, tier] > today and not source_confirmed]
+    wanted = [(week, tier) for week, tier in pairs if source_confirmed or due[week, tier] <= today]
     for reason in skipped:
         context.log.info(f"skipped {reason}")
-    if failed and len(failed) == len(pairs) - len(skipped):
+    outcomes: list[PartitionOutcome] = []
+    for outcome in land_partitions(client, lake.root, wanted, today, finra.mode, RAW_SUITE, finra.workers()):
+        outcomes.append(outcome)
+        if outcome.error:
+            context.log.error(outcome.error)
+        else:
+            context.log.info(f"{outcome.week} {outcome.tier}: " + ", ".join(
+                f"{p.kind} {p.rows:,} rows ({'new version' if p.is_new else 'unchanged'})" for p in outcome.landed))
+    failed = [o.error for o in outcomes if o.error]
+    if failed and len(failed) == len(wanted):
         raise dg.Failure(description="; ".join(failed), metadata={"failed": failed})
+    landed = [p for o in outcomes for p in o.landed]
 
     yield dg.MaterializeResult(
         asset_key=RAW_KEY,
@@ -79,7 +77,7 @@ def finra_weekly_raw(context: dg.AssetExecutionContext, home: HomeResource, finr
                               severity=dg.AssetCheckSeverity.ERROR, metadata={"failed": failed})
     yield _record_total_check(landed)
     yield _published_window_check(landed, today, source_confirmed)
-    yield _expectations_check(home, landed)
+    yield _expectations_check(outcomes)
 
 
 def _record_total_check(landed: list[LandedPartition]) -> dg.AssetCheckResult:
@@ -106,28 +104,12 @@ def _published_window_check(landed: list[LandedPartition], today: date, source_c
                                severity=severity, metadata={"violations": early})
 
 
-def _expectations_check(home: HomeResource, landed: list[LandedPartition]) -> dg.AssetCheckResult:
-    """Validate the rows of every new version in chunks (GX has a fixed cost per validation)."""
-    from dagster_project.expectations import validate
-
-    new = [p for p in landed if p.is_new and p.rows]
-    results, chunk, chunk_rows = [], [], 0
-
-    def flush():
-        if chunk:
-            frame = pd.concat(chunk, ignore_index=True)
-            results.append(validate("finra_weekly_raw", frame))
-            chunk.clear()
-
-    for p in new:
-        version = home.lake.latest(DATASET, lake_partition(p.week, p.tier, p.kind))
-        table = pq.read_table(version.data_path).drop_columns(["_version_id", "_landed_at", "_content_hash"])
-        chunk.append(table.to_pandas())
-        chunk_rows += table.num_rows
-        if chunk_rows >= GX_CHUNK_ROWS:
-            flush()
-            chunk_rows = 0
-    flush()
-    failures = [r.summary() for r in results if not r.success]
+def _expectations_check(outcomes: list[PartitionOutcome]) -> dg.AssetCheckResult:
+    """The raw suite's verdicts on every new version, validated partition by partition while landing."""
+    verdicts = [(o, o.expectations) for o in outcomes if o.expectations is not None]
+    failures = [f"{o.week} {o.tier}: {v.summary()}" for o, v in verdicts if not v.success]
     return dg.AssetCheckResult(check_name="raw_expectations", passed=not failures, asset_key=RAW_KEY,
-                               metadata={"validated_versions": len(new), "failures": failures})
+                               metadata={"validated_partitions": len(verdicts),
+                                         "validated_versions": sum(p.is_new and p.rows > 0 for o, _ in verdicts
+                                                                   for p in o.landed),
+                                         "failures": failures})
