@@ -66,6 +66,10 @@ def naive_pandas(args: dict) -> dict:
     return venue_share.naive_pandas(Path(args["replay_dir"]), Path(args["out"]))
 
 
+def naive_pandas_lake(args: dict) -> dict:
+    return venue_share.naive_pandas_lake(Path(args["lake"]), Path(args["out"]))
+
+
 def gex(args: dict) -> dict:
     from benchmarks.gex_profile import run
 
@@ -76,8 +80,8 @@ def bi_queries(args: dict) -> dict:
     return venue_share.bi_queries(Path(args["snapshot"]), repeats=args["repeats"], symbol=args["symbol"])
 
 
-WORKLOADS = {f.__name__: f for f in (generate, pipeline, build_marts, floor_parquet, floor_json, naive_pandas, gex,
-                                     bi_queries)}
+WORKLOADS = {f.__name__: f for f in (generate, pipeline, build_marts, floor_parquet, floor_json, naive_pandas,
+                                     naive_pandas_lake, gex, bi_queries)}
 
 
 def main(argv: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 * floor (DuckDB alone) on the landed lake Parquet files, and on the raw Query API JSON pages;
 * a naive pandas peer: load each (week, tier) partition's pages with ``json`` + pandas, group by, concatenate;
+  and the same peer on the landed lake Parquet (one file per week, tier and venue kind);
 * the pipeline's own ``marts.venue_share_weekly`` read from the BI snapshot.
 
 All compute the mart's definition: symbol x venue rows (``*_W_SMBL_FIRM``) grouped by week, tier, venue kind and
@@ -101,6 +102,32 @@ def naive_pandas(replay_dir: Path, out: Path | None = None) -> dict:
         table["week_start_date"] = pd.to_datetime(table["week_start_date"]).dt.date
         table[COLUMNS].to_parquet(out, index=False)
     return {"seconds": seconds, "rows": len(table), "partitions": len(parts)}
+
+
+def naive_pandas_lake(lake: Path, out: Path | None = None) -> dict:
+    """The naive peer on the landed lake: per (week, tier, kind) Parquet file, pandas filter, groupby, concatenate."""
+    t0 = time.perf_counter()
+    parts = []
+    columns = ["weekStartDate", "tierIdentifier", "summaryTypeCode", "MPID", "marketParticipantName",
+               "totalWeeklyShareQuantity", "totalWeeklyTradeCount"]
+    for path in sorted(Path(lake, "finra_weekly").glob("*/*/*/v=*/data.parquet")):
+        frame = pd.read_parquet(path, columns=columns)
+        frame = frame[frame["summaryTypeCode"].isin(["ATS_W_SMBL_FIRM", "OTC_W_SMBL_FIRM"])].copy()
+        frame["venue_kind"] = frame["summaryTypeCode"].str[:3]
+        frame["mpid"] = frame["marketParticipantName"].where(
+            (frame["venue_kind"] == "OTC") | frame["MPID"].isna() | (frame["MPID"] == ""), frame["MPID"])
+        parts.append(frame.groupby(["weekStartDate", "tierIdentifier", "venue_kind", "mpid"], as_index=False)
+                     .agg(share_quantity=("totalWeeklyShareQuantity", "sum"),
+                          trade_count=("totalWeeklyTradeCount", "sum")))
+    venues = pd.concat(parts, ignore_index=True)
+    venues["venue_share"] = venues["share_quantity"].astype(float) / venues.groupby(
+        ["weekStartDate", "tierIdentifier", "venue_kind"])["share_quantity"].transform("sum").astype(float)
+    table = venues.rename(columns={"weekStartDate": "week_start_date", "tierIdentifier": "tier"})
+    seconds = time.perf_counter() - t0
+    if out is not None:
+        table["share_quantity"] = table["share_quantity"].astype(float)
+        table[COLUMNS].to_parquet(out, index=False)
+    return {"seconds": seconds, "rows": len(table), "files": len(parts)}
 
 
 def pipeline_table(snapshot: Path, out: Path) -> dict:

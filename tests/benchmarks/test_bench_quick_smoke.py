@@ -14,12 +14,13 @@ def test_bench_harness_reports_every_workload_and_the_tables_agree(tmp_path):
     report = run("smoke", workdir=tmp_path / "bench")
     markdown = format_markdown(report)
 
-    for workload in ("1. backfill end to end", "1. backfill peak RSS", "venue-share table: pipeline vs naive pandas",
+    for workload in ("1. backfill end to end", "1. backfill peak RSS", "venue-share table: the pipeline's model vs naive pandas",
+                     "whole pipeline vs naive pandas on the raw JSON",
                      "2. one new partition", "3. GEX profile", "4. BI: top venues over all weeks",
                      "4. BI: a symbol's weekly off-exchange trend", "4. BI: latest complete week's venue ranks"):
         assert workload in markdown
     agreement = report["agreement"]
-    assert set(agreement["tables"]) == {"pipeline", "floor_parquet", "floor_json", "naive_pandas"}
+    assert set(agreement["tables"]) == {"pipeline", "floor_parquet", "floor_json", "naive_pandas", "naive_pandas_lake"}
     assert agreement["agree"], agreement
     pipeline = agreement["tables"]["pipeline"]
     assert pipeline["rows"] > 0
