@@ -22,6 +22,7 @@ from dagster_project.assets.options import gex_derived, occ_series_raw, occ_volu
 from dagster_project.assets.short_data import regsho_daily_raw, sec_ftd_raw, short_interest_raw  # noqa: E402
 from dagster_project.checks import finra_weekly_staging_expectations  # noqa: E402
 from dagster_project.freshness import with_freshness  # noqa: E402
+from dagster_project.instance import sqlite_commits_without_fsync  # noqa: E402
 from dagster_project.resources import (  # noqa: E402
     FinraSourceResource,
     HomeResource,
@@ -30,6 +31,10 @@ from dagster_project.resources import (  # noqa: E402
     WarehouseResource,
     dbt_resource,
 )
+
+
+# Runs execute in processes that load these definitions: their Dagster event writes skip the per-event fsync.
+sqlite_commits_without_fsync()
 
 
 def build_defs(finra: FinraSourceResource | None = None, home: str | None = None,

@@ -209,8 +209,11 @@ class FinraReplayClient:
 
 
 def write_replay_partition(root: Path, dataset: str, filters: dict[str, str], records: list[dict] | None = None,
-                           pages: list[bytes] | None = None, page_size: int = MAX_PAGE) -> Path:
-    """Write one partition in replay layout, from records (paged like the API) or from raw pages."""
+                           pages: list[bytes] | None = None, page_size: int = MAX_PAGE,
+                           record_total: int | None = None) -> Path:
+    """Write one partition in replay layout, from records (paged like the API) or from raw pages.
+
+    ``record_total`` is what ``response.json`` records; by default the pages' records are counted."""
     client = FinraReplayClient(root)
     pdir = client.partition_dir(dataset, filters)
     pdir.mkdir(parents=True, exist_ok=True)
@@ -218,9 +221,9 @@ def write_replay_partition(root: Path, dataset: str, filters: dict[str, str], re
         records = records or []
         pages = [json.dumps(records[i:i + page_size], separators=(",", ":")).encode()
                  for i in range(0, len(records), page_size)]
-    total = 0
     for i, page in enumerate(pages, start=1):
         (pdir / f"page-{i:05d}.json").write_bytes(page)
-        total += count_records(page, str(pdir))
-    (pdir / "response.json").write_text(json.dumps({"record_total": total}))
+    if record_total is None:
+        record_total = sum(count_records(page, str(pdir)) for page in pages)
+    (pdir / "response.json").write_text(json.dumps({"record_total": record_total}))
     return pdir

@@ -171,11 +171,9 @@ def records_to_pages(frame: pd.DataFrame, page_size: int = 5000) -> list[bytes]:
         qty = 'case when "totalWeeklyShareQuantity" = floor("totalWeeklyShareQuantity") ' \
               'then cast(cast("totalWeeklyShareQuantity" as bigint) as varchar) else cast("totalWeeklyShareQuantity" as varchar) end'
         cols = [c for c in frame.columns if c != "totalWeeklyShareQuantity"]
-        sel = ", ".join(f'"{c}"' for c in cols)
         lines = con.execute(
             f"select to_json(struct_pack({', '.join(f'{chr(34)}{c}{chr(34)} := {chr(34)}{c}{chr(34)}' for c in cols)})) as j, "
             f"{qty} as q from f").fetchall()
-        del sel
     finally:
         con.close()
     # Splice the quantity in as a bare JSON number (to_json would quote or float-format it).
@@ -191,7 +189,8 @@ def write_weekly(root: Path, start: date, end: date, tiers=("T1", "T2", "OTCE"),
         frame = week_records(part.week_start, part.tier, config)
         pages = records_to_pages(frame, page_size)
         write_replay_partition(root, "weeklySummary",
-                               {"weekStartDate": part.week_start.isoformat(), "tierIdentifier": part.tier}, pages=pages)
+                               {"weekStartDate": part.week_start.isoformat(), "tierIdentifier": part.tier}, pages=pages,
+                               record_total=len(frame))
         partitions += 1
         rows += len(frame)
     return {"partitions": partitions, "rows": rows}
@@ -211,8 +210,9 @@ class SyntheticFinraClient:
         pdir = self.replay.partition_dir(dataset, filters)
         if not (pdir / "response.json").is_file():
             week, tier = date.fromisoformat(filters["weekStartDate"]), filters["tierIdentifier"]
-            pages = records_to_pages(week_records(week, tier, self.config))
-            write_replay_partition(self.root, "weeklySummary", filters, pages=pages)
+            records = week_records(week, tier, self.config)
+            write_replay_partition(self.root, "weeklySummary", filters, pages=records_to_pages(records),
+                                   record_total=len(records))
         return self.replay.fetch_partition(dataset, filters)
 
     def available_partitions(self, dataset: str) -> list[dict[str, str]]:
