@@ -25,6 +25,16 @@ STORAGE_VERSION = "v1.4.0"
 LOCK_TIMEOUT_SECONDS = float(os.environ.get("DEALERFLOW_WAREHOUSE_LOCK_TIMEOUT", 6 * 3600))
 
 
+def _config(writer: bool) -> dict:
+    """DuckDB settings of every dealerflow connection. DuckDB's default memory limit is 80% of RAM; copying a
+    multi-year warehouse to the BI snapshot with it grew the run's process to 20 GB (killed by the kernel), so the
+    limit is the one dbt uses (dbt/profiles.yml), and DuckDB spills beyond it."""
+    config = {"memory_limit": os.environ.get("DEALERFLOW_DUCKDB_MEMORY_LIMIT", "3GB")}
+    if writer:
+        config["storage_compatibility_version"] = STORAGE_VERSION
+    return config
+
+
 def writer_lock(p: Paths | None = None, timeout: float | None = None) -> FileLock:
     """The cross-process lock every warehouse writer (Python or dbt) holds while it writes."""
     p = p or paths()
@@ -40,8 +50,7 @@ def connect(read_only: bool = False, p: Paths | None = None, lock: bool = True) 
     p.warehouse.parent.mkdir(parents=True, exist_ok=True)
     lock = contextlib.nullcontext() if read_only or not lock else writer_lock(p)
     with lock:
-        config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
-        con = duckdb.connect(str(p.warehouse), read_only=read_only, config=config)
+        con = duckdb.connect(str(p.warehouse), read_only=read_only, config=_config(writer=not read_only))
         try:
             yield con
         finally:
@@ -52,7 +61,7 @@ def connect(read_only: bool = False, p: Paths | None = None, lock: bool = True) 
 def connect_snapshot(p: Paths | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Read-only connection to the published BI snapshot (what reports and BI tools read)."""
     p = p or paths()
-    con = duckdb.connect(str(p.bi_snapshot), read_only=True)
+    con = duckdb.connect(str(p.bi_snapshot), read_only=True, config=_config(writer=False))
     try:
         yield con
     finally:
@@ -68,7 +77,7 @@ def publish_snapshot(p: Paths | None = None) -> Path:
     # Only the writer-lock holder publishes, so any other temporary copy is from a run that was killed mid-publish.
     for leftover in target.parent.glob(f".{target.name}.*.tmp*"):
         leftover.unlink(missing_ok=True)
-    con = duckdb.connect(str(p.warehouse), config={"storage_compatibility_version": STORAGE_VERSION})
+    con = duckdb.connect(str(p.warehouse), config=_config(writer=True))
     try:
         con.execute(f"ATTACH '{_sql_path(tmp)}' AS bi_snapshot (STORAGE_VERSION '{STORAGE_VERSION}')")
         current = con.execute("select current_database()").fetchone()[0]

@@ -8,9 +8,12 @@
 ) }}
 -- Per symbol and week: ATS vs non-ATS off-exchange volume, venue concentration and week-over-week change.
 -- A rebuilt week also rebuilds the following week, whose week-over-week change depends on it.
+-- One pass over the symbol x venue rows: totals per symbol straight from the rows, concentration from the per-venue
+-- sums joined to the symbol's attributable total (no window over every row). An incremental run reads only the lake
+-- files of its window, the week before and the week after (macros/finra_weekly.sql).
 with rows as (
-    select *
-    from {{ ref('int_finra_weekly_current') }}
+    select week_start_date, tier, symbol, issue_name, venue_kind, venue_id, is_de_minimis, share_quantity, trade_count
+    from {{ finra_weekly_current_in_window(preceding_weeks=1, following_weeks=1, narrow=is_incremental()) }}
     where summary_type_code in ('ATS_W_SMBL_FIRM', 'OTC_W_SMBL_FIRM')
       and symbol is not null
     {% if is_incremental() %}
@@ -19,42 +22,48 @@ with rows as (
     {% endif %}
 ),
 
-by_venue as (
-    select week_start_date, tier, symbol, venue_kind, venue_id, is_de_minimis,
-           sum(share_quantity) as share_quantity, sum(trade_count) as trade_count
-    from rows
-    group by all
-),
-
-attributable as (
-    -- De Minimis Firms is a bucket of many firms: it counts in volumes, not in concentration.
-    select *,
-           cast(share_quantity as double) / nullif(sum(share_quantity) over (partition by week_start_date, tier, symbol), 0) as venue_fraction,
-           row_number() over (partition by week_start_date, tier, symbol order by share_quantity desc, venue_id) as venue_order
-    from by_venue
-    where not is_de_minimis
-),
-
-concentration as (
-    select week_start_date, tier, symbol,
-           count(*) filter (where venue_kind = 'ATS')   as ats_venue_count,
-           count(*) filter (where venue_kind = 'OTC')   as otc_firm_count,
-           sum(venue_fraction * venue_fraction)          as venue_hhi,
-           max(venue_id) filter (where venue_order = 1) as top_venue,
-           max(venue_fraction) filter (where venue_order = 1) as top_venue_share
-    from attributable
-    group by 1, 2, 3
-),
-
 totals as (
     select week_start_date, tier, symbol,
            max(issue_name)                                                        as issue_name,
            coalesce(sum(share_quantity) filter (where venue_kind = 'ATS'), 0)     as ats_share_quantity,
            coalesce(sum(trade_count) filter (where venue_kind = 'ATS'), 0)        as ats_trade_count,
            coalesce(sum(share_quantity) filter (where venue_kind = 'OTC'), 0)     as otc_share_quantity,
-           coalesce(sum(trade_count) filter (where venue_kind = 'OTC'), 0)        as otc_trade_count
+           coalesce(sum(trade_count) filter (where venue_kind = 'OTC'), 0)        as otc_trade_count,
+           -- De Minimis Firms is a bucket of many firms: it counts in volumes, not in concentration.
+           sum(share_quantity) filter (where not is_de_minimis)                   as attributable_share_quantity
     from rows
-    group by 1, 2, 3
+    group by week_start_date, tier, symbol
+),
+
+attributable as (
+    select week_start_date, tier, symbol, venue_kind, venue_id, sum(share_quantity) as share_quantity
+    from rows
+    where not is_de_minimis
+    group by week_start_date, tier, symbol, venue_kind, venue_id
+),
+
+venue_fractions as (
+    select a.week_start_date, a.tier, a.symbol, a.venue_kind, a.venue_id, a.share_quantity,
+           cast(a.share_quantity as double) / nullif(t.attributable_share_quantity, 0) as venue_fraction
+    from attributable as a
+    -- Symbols with no attributable volume have no attributable rows to join; the filter also tells DuckDB to build
+    -- the join's hash table on the per-symbol side, not on the (much larger) per-venue side.
+    inner join (select * from totals where attributable_share_quantity is not null) as t
+        using (week_start_date, tier, symbol)
+),
+
+concentration as (
+    select week_start_date, tier, symbol,
+           count(*) filter (where venue_kind = 'ATS')   as ats_venue_count,
+           count(*) filter (where venue_kind = 'OTC')   as otc_firm_count,
+           -- summed largest first, whatever order the rows arrive in: deterministic, and the order the former
+           -- window-based model summed in
+           list_sum(list_reverse_sort(list(venue_fraction * venue_fraction))) as venue_hhi,
+           -- the largest venue; ties go to the first venue_id
+           arg_min(venue_id, {'share_quantity': -share_quantity, 'venue_id': venue_id}) as top_venue,
+           max(venue_fraction)                           as top_venue_share
+    from venue_fractions
+    group by week_start_date, tier, symbol
 ),
 
 weekly as (

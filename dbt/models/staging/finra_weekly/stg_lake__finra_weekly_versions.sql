@@ -1,6 +1,9 @@
 -- One row per landed version of a FINRA weekly (week, tier, kind) lake partition, empty versions included.
 -- The manifests sit beside the rows of source('lake', 'finra_weekly'):
 -- depends_on: {{ source('lake', 'finra_weekly') }}
+-- A table, rebuilt from every manifest.json on each build: read once per run instead of once per query that picks the
+-- current versions (with years of weeks, thousands of small JSON files). A few thousand rows.
+{{ config(materialized='table') }}
 select
     cast(json_extract_string(partition, '$.week') as date)         as week_start_date,
     json_extract_string(partition, '$.tier')                       as tier,
