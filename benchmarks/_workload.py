@@ -43,7 +43,18 @@ def pipeline(args: dict) -> dict:
 
     message = run_finra_weekly(date.fromisoformat(args["start"]), date.fromisoformat(args["end"]), args["tiers"],
                                "replay", args["replay_dir"], p=Paths(Path(args["home"])))
-    return {"message": message}
+    return {"message": message, "steps": _step_seconds(message)}
+
+
+def _step_seconds(message: str) -> list[list]:
+    """Wall seconds of every step of the runs named in ``message`` ("run <id>: ..."), from Dagster's event log."""
+    import dagster as dg
+
+    run_ids = [line.split()[1].rstrip(":") for line in message.splitlines() if line.startswith("run ")]
+    with dg.DagsterInstance.get() as instance:
+        return [[s.step_key, round(s.end_time - s.start_time, 2)]
+                for run_id in run_ids for s in instance.get_run_step_stats(run_id)
+                if s.start_time is not None and s.end_time is not None]
 
 
 def build_marts(args: dict) -> dict:

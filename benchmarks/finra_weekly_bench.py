@@ -103,7 +103,7 @@ def dbt_timings(since: float, match, home: Path) -> dict:
     candidates = sorted((p for p in found if p.stat().st_mtime >= since), key=lambda p: p.stat().st_mtime, reverse=True)
     for path in candidates:
         results = json.loads(path.read_text())
-        if not match(results.get("args", {})):
+        if not match(path, results.get("args", {})):
             continue
         out = {"models_s": 0.0, "tests_s": 0.0, "dbt_elapsed_s": results.get("elapsed_time") or 0.0, "slowest": [],
                "nodes": {}}
@@ -118,19 +118,14 @@ def dbt_timings(since: float, match, home: Path) -> dict:
     return {}
 
 
-def _vars_match(start: date):
-    def match(args: dict) -> bool:
-        raw = args.get("vars") or {}
-        if isinstance(raw, str):
-            try:
-                raw = json.loads(raw)
-            except ValueError:
-                return False
-        return str(raw.get("week_start")) == start.isoformat()
-    return match
+def _dagster_finra_weekly(path: Path, args: dict) -> bool:
+    """A Dagster run's FINRA weekly dbt step (target folder ``<run id>-finra_weekly_dbt``; its window is in the
+    environment, not in dbt's args)."""
+    return path.parent.name.endswith("-finra_weekly_dbt")
 
 
-def _no_vars(args: dict) -> bool:
+def _build_all(path: Path, args: dict) -> bool:
+    """``dealerflow build`` of every landed tag (no window: it covers everything)."""
     return not args.get("vars") and "tag:finra_weekly" in " ".join(args.get("select") or [])
 
 
@@ -207,13 +202,13 @@ def run(profile: str = "quick", weeks: int | None = None, scale: float | None = 
         since = time.time()
         report["backfill"] = run_child("pipeline", {"start": start, "end": end, "tiers": TIERS,
                                                     "replay_dir": str(replay), "home": str(home)}, workdir)
-        report["backfill"]["dbt"] = dbt_timings(since, _vars_match(start), home)
+        report["backfill"]["dbt"] = dbt_timings(since, _dagster_finra_weekly, home)
         report["lake"] = {"parquet_bytes": _dir_bytes(home / "lake" / "finra_weekly", "data.parquet"),
                           "payload_bytes": _dir_bytes(home / "lake" / "finra_weekly", "page-*.json*")}
         if spec.mart_step:
             since = time.time()
             report["marts"] = run_child("build_marts", {"home": str(home)}, workdir)
-            report["marts"]["dbt"] = dbt_timings(since, _no_vars, home)
+            report["marts"]["dbt"] = dbt_timings(since, _build_all, home)
         tables = {"pipeline": workdir / "vs-pipeline.parquet", "floor_parquet": workdir / "vs-floor-parquet.parquet",
                   "floor_json": workdir / "vs-floor-json.parquet", "naive_pandas": workdir / "vs-naive.parquet",
                   "naive_pandas_lake": workdir / "vs-naive-lake.parquet"}
@@ -239,7 +234,7 @@ def run(profile: str = "quick", weeks: int | None = None, scale: float | None = 
         since = time.time()
         report["incremental"] = run_child("pipeline", {"start": new_week, "end": new_week, "tiers": [new_tier],
                                                        "replay_dir": str(replay_new), "home": str(home)}, workdir)
-        report["incremental"]["dbt"] = dbt_timings(since, _vars_match(new_week), home)
+        report["incremental"]["dbt"] = dbt_timings(since, _dagster_finra_weekly, home)
         report["incremental"]["partition"] = f"{new_week} {new_tier}"
 
         # 3. GEX profile.
@@ -319,7 +314,7 @@ def format_markdown(r: dict) -> str:
         f"## FINRA weekly pipeline benchmark: {r['profile']} run ({r['started_at']})",
         "",
         f"- Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']:.1f} GB RAM, Linux {m['kernel']}; load average "
-        f"at start {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])} (shared machine). Python {m['python']}, "
+        f"at start {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])}. Python {m['python']}, "
         f"DuckDB {v['duckdb']}, dbt-core {v['dbt-core']} + dbt-duckdb {v['dbt-duckdb']}, Dagster {v['dagster']} "
         f"(dagster-dbt {v['dagster-dbt']}), pandas {v['pandas']}, pyarrow {v['pyarrow']}, GX {v['great-expectations']}.",
         f"- Data: weeks {r['start']} .. {r['end']} ({r['weeks']} weeks) x T1, T2, OTCE, synthetic scale {r['scale']}: "
@@ -327,7 +322,7 @@ def format_markdown(r: dict) -> str:
         f"per (week, tier) on average**, {gen['json_bytes'] / 1e9:.2f} GB of Query API JSON pages. Generated in "
         f"{gen['wall_s']:.0f} s ({gen['jobs']} processes; not counted below).",
         f"- Lake after the backfill: {r['lake']['parquet_bytes'] / 1e6:,.0f} MB Parquet, "
-        f"{r['lake']['payload_bytes'] / 1e9:.2f} GB original payloads.",
+        f"{r['lake']['payload_bytes'] / 1e6:,.0f} MB of original payloads (zstd).",
         f"- Whole harness: {r['harness_wall_s']:.0f} s.",
         "",
         "| Workload | Measured | Reference (same run) | Ratio | Target | Result |",
@@ -359,6 +354,13 @@ def format_markdown(r: dict) -> str:
         f"(models {inc.get('dbt', {}).get('models_s', float('nan')):.1f} s, tests {inc.get('dbt', {}).get('tests_s', float('nan')):.1f} s); "
         f"peak RSS {inc['peak_rss_mb'] / 1024:.2f} GB.",
     ]
+    for label, run in (("Backfill", b), ("One partition", inc)):
+        steps = (run.get("result") or {}).get("steps") or []
+        if steps:
+            lines.append(f"- {label}, Dagster steps (wall, from the run's event log): "
+                         + ", ".join(f"{key} {seconds:.1f} s" for key, seconds in steps)
+                         + f"; outside steps (imports, definitions, run start and end) "
+                         f"{run['wall_s'] - sum(sec for _, sec in steps):.1f} s.")
     if mk:
         md = mk.get("dbt") or {}
         lines.append(f"- Mart step {mk['wall_s']:.1f} s: dbt {md.get('dbt_elapsed_s', float('nan')):.1f} s, the rest is "

@@ -24,8 +24,8 @@ def finra_weekly_staging_expectations(context: dg.AssetCheckExecutionContext, ho
     rows, failures = 0, []
     with connect_snapshot(home.paths) as con:
         for week in weeks:
-            table = con.execute("""select * from staging.stg_finra__weekly_summary
-                                   where week_start_date = ? and list_contains(?, tier)""", [week, tiers]).to_arrow_table()
+            table = con.sql("""select * from staging.stg_finra__weekly_summary
+                               where week_start_date = ? and list_contains(?, tier)""", params=[week, tiers]).to_arrow_table()
             if not table.num_rows:
                 continue
             rows += table.num_rows

@@ -152,6 +152,60 @@ def dbt_env(p: Paths) -> dict[str, str]:
     }
 
 
+#: dbt's saved parse, kept per dealerflow home (see ``reusing_dbt_parse``).
+DBT_PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+@contextlib.contextmanager
+def reusing_dbt_parse(p: Paths, target: Path) -> Iterator[None]:
+    """Seed the dbt invocation writing to ``target`` with this home's last parse, and keep its parse for the next one.
+
+    dbt re-parses the whole project (~5 s) unless the saved parse was made with the same profile values and --vars.
+    The repository's ``dbt/target`` parse (``make manifest``) is made for the default warehouse path, so every home
+    keeps its own: ``<home>/dbt/partial_parse.msgpack``. Writers are serialized (warehouse lock), so no two runs race."""
+    import shutil
+
+    saved = p.home / "dbt" / DBT_PARTIAL_PARSE_FILE
+    target.mkdir(parents=True, exist_ok=True)
+    if saved.is_file():
+        shutil.copy2(saved, target / DBT_PARTIAL_PARSE_FILE)
+    try:
+        yield
+    finally:
+        produced = target / DBT_PARTIAL_PARSE_FILE
+        if produced.is_file():
+            staging = saved.with_name(saved.name + ".tmp")
+            shutil.copy2(produced, staging)
+            os.replace(staging, saved)
+
+
+#: Where a run's window vars reach dbt (dbt/macros/run_vars.sql): an env var read only while dbt executes, so a new
+#: window keeps dbt's partial parse (``--vars`` would re-parse the whole project on every run).
+DBT_RUN_VARS_ENV = "DEALERFLOW_DBT_RUN_VARS"
+
+
+@contextlib.contextmanager
+def scoped_environ(env: dict[str, str]) -> Iterator[None]:
+    """Set ``env`` in this process (dbt subprocesses inherit it) and restore the previous values afterwards."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def dbt_run_vars_env(run_vars: dict) -> dict[str, str]:
+    """The environment carrying a dbt run's window vars (see ``DBT_RUN_VARS_ENV``)."""
+    import json
+
+    return {DBT_RUN_VARS_ENV: json.dumps(run_vars, sort_keys=True)}
+
+
 class DealerflowDbtCliResource(DbtCliResource):
     """dagster-dbt's CLI resource without two start-up costs this project never uses (~6 s per dbt step).
 

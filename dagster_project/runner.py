@@ -119,7 +119,9 @@ def landed_dbt_tags(p: Paths) -> list[str]:
 def build_all(p: Paths | None = None, as_of: date | None = None) -> str:
     """Rebuild every dbt model whose lake data exists in ONE dbt invocation (dbt orders the tags, dealer_flow last),
     then publish the BI snapshot. With ``as_of``, build a separate point-in-time warehouse instead (build_as_of)."""
-    from dagster_project.resources import WarehouseResource, dbt_resource
+    from datetime import datetime, timezone
+
+    from dagster_project.resources import WarehouseResource, dbt_resource, reusing_dbt_parse
 
     p = p or paths()
     if as_of is not None:
@@ -128,14 +130,16 @@ def build_all(p: Paths | None = None, as_of: date | None = None) -> str:
     warehouse = WarehouseResource(home=str(p.home))
     with warehouse.writing():
         select = " ".join(f"tag:{t}" for t in tags)
-        invocation = dbt_resource().cli(["build", "--select", select], raise_on_error=False)
-        invocation.wait()
+        target = p.home / "dbt" / "target" / f"build-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
+        with reusing_dbt_parse(p, target):
+            invocation = dbt_resource().cli(["build", "--select", select], raise_on_error=False, target_path=target)
+            invocation.wait()
         if not invocation.is_successful():
             failed = [r.get("unique_id") for r in invocation.get_artifact("run_results.json").get("results", [])
                       if r.get("status") in ("error", "fail")]
             raise DealerflowError(f"dbt build failed: {', '.join(failed) or 'see dbt log'}")
-        target = warehouse.publish()
-    return f"built all marts; BI snapshot: {target}"
+        snapshot = warehouse.publish()
+    return f"built all marts; BI snapshot: {snapshot}"
 
 
 def asof_warehouse_path(p: Paths, as_of: date) -> Path:
@@ -179,29 +183,18 @@ def build_as_of(as_of: date, p: Paths | None = None) -> Path:
 
 
 def _dbt_build_as_of(p: Paths, as_of: date, select: str, building: Path) -> None:
-    import json
-    import os
+    from dagster_project.resources import dbt_env, dbt_resource, dbt_run_vars_env, scoped_environ
 
-    from dagster_project.resources import dbt_env, dbt_resource
-
-    env = {**dbt_env(p), "DEALERFLOW_WAREHOUSE": str(building)}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    env = {**dbt_env(p), "DEALERFLOW_WAREHOUSE": str(building), **dbt_run_vars_env({"as_of": as_of.isoformat()})}
+    with scoped_environ(env):
         invocation = dbt_resource().cli(
-            ["build", "--select", select, "--full-refresh", "--vars", json.dumps({"as_of": as_of.isoformat()})],
+            ["build", "--select", select, "--full-refresh"],
             raise_on_error=False, target_path=p.home / "dbt" / "target" / f"asof-{as_of.isoformat()}")
         invocation.wait()
-        if not invocation.is_successful():
-            failed = [r.get("unique_id") for r in invocation.get_artifact("run_results.json").get("results", [])
-                      if r.get("status") in ("error", "fail")]
-            raise DealerflowError(f"dbt build as of {as_of} failed: {', '.join(failed) or 'see dbt log'}")
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    if not invocation.is_successful():
+        failed = [r.get("unique_id") for r in invocation.get_artifact("run_results.json").get("results", [])
+                  if r.get("status") in ("error", "fail")]
+        raise DealerflowError(f"dbt build as of {as_of} failed: {', '.join(failed) or 'see dbt log'}")
 
 
 def summary(p: Paths | None = None) -> str:

@@ -18,7 +18,8 @@ from dagster_project.partitions import (
     week_tier_partitions,
     week_tiers_of,
 )
-from dagster_project.resources import DBT_PROJECT_DIR, WarehouseResource
+from dagster_project.resources import (DBT_PROJECT_DIR, WarehouseResource, dbt_run_vars_env, reusing_dbt_parse,
+                                       scoped_environ)
 
 WAREHOUSE_POOL = "warehouse"
 
@@ -51,12 +52,14 @@ def build_and_publish(context: dg.AssetExecutionContext, dbt: DbtCliResource, wa
                       dbt_vars: dict):
     """Build the selected models for the run's partitions under the writer lock, then publish the BI snapshot.
 
-    dbt's run artifacts go under the dealerflow home (``dbt/target/<run>``), not into the repository."""
-    import json
-
+    The window reaches dbt as run vars in the environment (``dbt_run_vars_env``), not ``--vars``, so dbt keeps its
+    partial parse. dbt's run artifacts go under the dealerflow home (``dbt/target/<run>``), not into the repository."""
     with warehouse.writing() as p:
         target = p.home / "dbt" / "target" / f"{context.run_id[:8]}-{context.op_def.name}"
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()
+        with reusing_dbt_parse(p, target):
+            with scoped_environ(dbt_run_vars_env(dbt_vars)):
+                invocation = dbt.cli(["build"], context=context, target_path=target)
+            yield from invocation.stream()
         path = warehouse.publish()
     context.log.info(f"published BI snapshot {path}")
 

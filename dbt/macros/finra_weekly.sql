@@ -52,9 +52,9 @@ inner join {{ ref('int_finra_weekly_current_versions') }} as v
         select file
         from glob('{{ lake }}/finra_weekly/*/*/*/v=*/data.parquet')
         where regexp_extract(file, '/week=([^/]*)/tier=[^/]*/kind=[^/]*/v=[^/]*/data\.parquet$', 1)
-                  >= strftime(date '{{ var("week_start") }}' - interval {{ 7 * preceding_weeks }} day, '%Y-%m-%d')
+                  >= strftime(date '{{ run_var("week_start") }}' - interval {{ 7 * preceding_weeks }} day, '%Y-%m-%d')
           and regexp_extract(file, '/week=([^/]*)/tier=[^/]*/kind=[^/]*/v=[^/]*/data\.parquet$', 1)
-                  < strftime(date '{{ var("week_end") }}' + interval {{ 7 * following_weeks }} day, '%Y-%m-%d')
+                  < strftime(date '{{ run_var("week_end") }}' + interval {{ 7 * following_weeks }} day, '%Y-%m-%d')
           and regexp_extract(file, '/tier=([^/]*)/kind=[^/]*/v=[^/]*/data\.parquet$', 1) in {{ tiers_list() }}
         order by file
     {%- endset -%}

@@ -1,6 +1,6 @@
 {#- The run's tiers as a SQL list literal, for incremental pre-hooks and filters. -#}
 {% macro tiers_list() -%}
-    ({%- for t in var('tiers') -%}'{{ t }}'{%- if not loop.last -%}, {% endif -%}{%- endfor -%})
+    ({%- for t in run_var('tiers') -%}'{{ t }}'{%- if not loop.last -%}, {% endif -%}{%- endfor -%})
 {%- endmacro %}
 
 {#- Manifests of every landed version of a lake dataset (empty versions included), as one relation.

@@ -1,8 +1,8 @@
 {#- Options layer macros (models/*/options). -#}
 
-{#- SQL predicate limiting `column` to the run's var('underlyings'); an empty list means every underlying. -#}
+{#- SQL predicate limiting `column` to the run's run_var('underlyings'); an empty list means every underlying. -#}
 {% macro underlyings_filter(column) -%}
-    {%- set underlyings = var('underlyings') -%}
+    {%- set underlyings = run_var('underlyings') -%}
     {%- if underlyings | length == 0 -%}true
     {%- else -%}{{ column }} in ({%- for u in underlyings -%}'{{ u }}'{%- if not loop.last -%}, {% endif -%}{%- endfor -%})
     {%- endif -%}
@@ -10,7 +10,7 @@
 
 {#- The run's inclusive trade-date window on `column` (vars date_start, date_end). -#}
 {% macro options_date_window(column) -%}
-    {{ column }} between date '{{ var("date_start") }}' and date '{{ var("date_end") }}'
+    {{ column }} between date '{{ run_var("date_start") }}' and date '{{ run_var("date_end") }}'
 {%- endmacro %}
 
 {#- Rows of every landed version of a lake dataset that may not be landed yet (OCC reports arrive separately

@@ -1,4 +1,4 @@
-{#- Point in time (var('as_of')): when a lake version became known, from the data's own dates, never from when it
+{#- Point in time (run_var('as_of')): when a lake version became known, from the data's own dates, never from when it
     happened to be landed. A version's known date is
       1. the publication date the data carries (FINRA lastUpdateDate, the SEC zip stamp, the Cboe quote time), else
       2. for the FIRST version of a partition: its due date from the publication calendar (or the day it was observed,
@@ -16,10 +16,10 @@
              else {{ observed_on }} end)
 {%- endmacro %}
 
-{#- The versions a build as of var('as_of') may use: known by then, for partitions due by then. -#}
+{#- The versions a build as of run_var('as_of') may use: known by then, for partitions due by then. -#}
 {% macro known_as_of(known_on, due_date) -%}
-    {{ known_on }} <= date '{{ var("as_of") }}'
-    and coalesce({{ due_date }}, date '{{ var("as_of") }}') <= date '{{ var("as_of") }}'
+    {{ known_on }} <= date '{{ run_var("as_of") }}'
+    and coalesce({{ due_date }}, date '{{ run_var("as_of") }}') <= date '{{ run_var("as_of") }}'
 {%- endmacro %}
 
 {#- Landing date encoded in a lake version id (YYYYMMDDTHHMMSSffffffZ, dagster_project.lake), for relations that carry

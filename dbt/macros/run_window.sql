@@ -1,27 +1,27 @@
-{#- The FINRA weekly run window: vars week_start (inclusive), week_end (exclusive) and tiers.
-    Dagster passes the window of the run's partitions; without vars (dbt_project.yml defaults: every week since
+{#- The FINRA weekly run window: run vars week_start (inclusive), week_end (exclusive) and tiers (macros/run_vars.sql).
+    Dagster passes the window of the run's partitions; without them (dbt_project.yml defaults: every week since
     2014-06-02, every tier) a run covers everything. Incremental marts rebuild only the window; the tests that read
     the lake or the marts check only the window too (see get_where_subquery below), so the cost of an incremental run
     does not grow with history. A run over everything, and any --full-refresh, tests every row. -#}
 
 {% macro finra_weekly_window_covers_everything() -%}
-    {%- set all_tiers = var('tiers') | list -%}
+    {%- set all_tiers = run_var('tiers') | list -%}
     {{ return(flags.FULL_REFRESH
-              or (var('week_start') | string <= '2014-06-02'
-                  and var('week_end') | string >= '9999-12-31'
+              or (run_var('week_start') | string <= '2014-06-02'
+                  and run_var('week_end') | string >= '9999-12-31'
                   and 'T1' in all_tiers and 'T2' in all_tiers and 'OTCE' in all_tiers)) }}
 {%- endmacro %}
 
 {#- SQL predicate keeping rows of the run window: `week_column` in [week_start, week_end + following_weeks weeks) and
-    `tier_column` (if given) in var('tiers'). 'true' when the run covers everything. With keep_nulls, rows whose week
+    `tier_column` (if given) in run_var('tiers'). 'true' when the run covers everything. With keep_nulls, rows whose week
     or tier is null are kept too, so not_null tests on those columns still see every null row. -#}
 {% macro finra_weekly_window(week_column='week_start_date', tier_column='tier', following_weeks=0, keep_nulls=false) -%}
     {%- if finra_weekly_window_covers_everything() -%}
         true
     {%- else -%}
-        {%- set week_end = "date '" ~ var('week_end') ~ "'" if following_weeks == 0
-                           else "date '" ~ var('week_end') ~ "' + interval " ~ (7 * following_weeks) ~ " day" -%}
-        {%- set weeks = week_column ~ " >= date '" ~ var('week_start') ~ "' and " ~ week_column ~ " < " ~ week_end -%}
+        {%- set week_end = "date '" ~ run_var('week_end') ~ "'" if following_weeks == 0
+                           else "date '" ~ run_var('week_end') ~ "' + interval " ~ (7 * following_weeks) ~ " day" -%}
+        {%- set weeks = week_column ~ " >= date '" ~ run_var('week_start') ~ "' and " ~ week_column ~ " < " ~ week_end -%}
         {%- if keep_nulls %}({{ week_column }} is null or ({{ weeks }})){% else %}({{ weeks }}){% endif -%}
         {%- if tier_column %} and {% if keep_nulls %}({{ tier_column }} is null or {{ tier_column }} in {{ tiers_list() }}){% else %}{{ tier_column }} in {{ tiers_list() }}{% endif %}{% endif -%}
     {%- endif -%}

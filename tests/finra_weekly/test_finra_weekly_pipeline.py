@@ -75,6 +75,20 @@ def test_rerunning_a_partition_is_idempotent(built):
     assert len(Lake(p.lake).versions("finra_weekly", {"week": W1.isoformat(), "tier": "T1", "kind": "ATS"})) == 1
 
 
+def test_a_partition_run_reaches_dbt_with_its_window_and_keeps_the_parse(built):
+    """The rerun above built W1 x T1 only, with the window in the environment (not --vars), re-using the home's
+    saved dbt parse instead of re-parsing the project."""
+    p, _ = built
+    newest = max((p.home / "dbt" / "target").glob("*-finra_weekly_dbt"), key=lambda d: d.stat().st_mtime)
+    results = json.loads((newest / "run_results.json").read_text())
+    code = next(r["compiled_code"] for r in results["results"] if r["unique_id"].endswith(".venue_share_weekly"))
+    assert f"week_start_date >= date '{W1}'" in code and f"week_start_date < date '{W2}'" in code
+    assert "tier in ('T1')" in code
+    log = (newest / "dbt.log").read_text()
+    assert "Unable to do partial parsing" not in log and "Partial parsing enabled" in log
+    assert (p.home / "dbt" / "partial_parse.msgpack").is_file()
+
+
 def test_unpublished_tiers_are_skipped_and_the_week_is_provisional(built):
     p, replay = built
     assert finra_weekly_due(LATEST, "T2") > date.today()

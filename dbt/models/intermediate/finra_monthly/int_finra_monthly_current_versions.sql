@@ -1,4 +1,4 @@
--- The version of each FINRA monthly lake partition that marts use: the newest one known as of var('as_of')
+-- The version of each FINRA monthly lake partition that marts use: the newest one known as of run_var('as_of')
 -- (published by FINRA on or before that date, by its lastUpdateDate; rule: macros/point_in_time.sql), for months due
 -- by then. Older versions stay in the lake.
 -- The due dates come straight from the reference calendar (dagster_project.publication_calendar).

@@ -1,4 +1,4 @@
--- The version of each (week, tier, kind) partition that marts use: the newest one known as of var('as_of')
+-- The version of each (week, tier, kind) partition that marts use: the newest one known as of run_var('as_of')
 -- (published by FINRA on or before that date, by its lastUpdateDate: never by when it was landed), for partitions due
 -- by then. Older versions stay in the lake. Rule for versions without a date of their own: macros/point_in_time.sql.
 with calendar as (

@@ -1,4 +1,4 @@
--- The gex version of each (trade date, underlying) the marts use: the newest one known as of var('as_of') for trade
+-- The gex version of each (trade date, underlying) the marts use: the newest one known as of run_var('as_of') for trade
 -- dates due by then. A gex version is known when the Cboe quote it was derived from was published (the quote time's
 -- New York date, the data's own date), not when it was landed; rule for versions without one: macros/point_in_time.sql.
 with calendar as (

@@ -1,5 +1,5 @@
 -- OCC volume-query rows of the version of each (trade date, underlying) the marts use: the newest one known as of
--- var('as_of') for trade dates due by then. OCC reports carry no publication date: the first version of a trade
+-- run_var('as_of') for trade dates due by then. OCC reports carry no publication date: the first version of a trade
 -- date counts as published on its due date, a later one from the day it was landed (macros/point_in_time.sql).
 with calendar as (
     select partition_start as report_date, due_date

@@ -1,5 +1,5 @@
 -- The version of each Reg SHO (trade date, facility) partition the marts use: the newest one known as of
--- var('as_of') for trade dates due by then. Flags a file observed before its publication time (calendar).
+-- run_var('as_of') for trade dates due by then. Flags a file observed before its publication time (calendar).
 with calendar as (
     select partition_start as trade_date, due_date
     from {{ source('reference', 'publication_calendar') }}

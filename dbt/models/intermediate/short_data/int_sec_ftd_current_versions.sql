@@ -1,4 +1,4 @@
--- The version of each SEC fails-to-deliver half-month the marts use: the newest known as of var('as_of'), with the
+-- The version of each SEC fails-to-deliver half-month the marts use: the newest known as of run_var('as_of'), with the
 -- calendar's expected publication date and a flag when the file's own stamp (or fetch date) precedes it.
 with calendar as (
     select partition_start as period_start, due_date

@@ -1,4 +1,4 @@
--- The version of each short-interest settlement date the marts use: the newest known as of var('as_of') among
+-- The version of each short-interest settlement date the marts use: the newest known as of run_var('as_of') among
 -- settlement dates due by then, with its due date (7th business day after settlement) and an early-publication flag.
 with calendar as (
     select partition_start as settlement_date, due_date

@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     tags=['finra_monthly'],
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where month_start_date >= date '{{ var('month_start') }}' and month_start_date < date '{{ var('month_end') }}'{% endif %}"
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where month_start_date >= date '{{ run_var('month_start') }}' and month_start_date < date '{{ run_var('month_end') }}'{% endif %}"
 ) }}
 -- Block-size activity per month, venue kind, venue and block category (FINRA Regulatory Notice 19-29 data):
 -- shares, market share and business share computed here from FINRA's raw counts, beside FINRA's own published
@@ -11,7 +11,7 @@ with rows as (
     select *
     from {{ ref('int_finra_blocks_current') }}
     {% if is_incremental() %}
-    where month_start_date >= date '{{ var("month_start") }}' and month_start_date < date '{{ var("month_end") }}'
+    where month_start_date >= date '{{ run_var("month_start") }}' and month_start_date < date '{{ run_var("month_end") }}'
     {% endif %}
 ),
 

@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     tags=['finra_monthly'],
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where month_start_date >= date '{{ var('month_start') }}' and month_start_date < date '{{ var('month_end') }}'{% endif %}"
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where month_start_date >= date '{{ run_var('month_start') }}' and month_start_date < date '{{ run_var('month_end') }}'{% endif %}"
 ) }}
 -- Non-ATS OTC volume per month, tier (NMS, OTCE) and firm from FINRA's per-firm rows (OTC_M_FIRM); the per symbol x
 -- firm rows (OTC_M_SMBL_FIRM) give the symbol count and are tested to add up to the firm rows. De Minimis Firms is a
@@ -14,7 +14,7 @@ with firms as (
     from {{ ref('int_finra_monthly_summary_current') }}
     where summary_type_code = 'OTC_M_FIRM'
     {% if is_incremental() %}
-      and month_start_date >= date '{{ var("month_start") }}' and month_start_date < date '{{ var("month_end") }}'
+      and month_start_date >= date '{{ run_var("month_start") }}' and month_start_date < date '{{ run_var("month_end") }}'
     {% endif %}
 ),
 
@@ -23,7 +23,7 @@ symbols as (
     from {{ ref('int_finra_monthly_summary_current') }}
     where summary_type_code = 'OTC_M_SMBL_FIRM'
     {% if is_incremental() %}
-      and month_start_date >= date '{{ var("month_start") }}' and month_start_date < date '{{ var("month_end") }}'
+      and month_start_date >= date '{{ run_var("month_start") }}' and month_start_date < date '{{ run_var("month_end") }}'
     {% endif %}
     group by 1, 2, 3
 )

@@ -1,10 +1,10 @@
-{%- set lookback_start = "date '" ~ var('week_start') ~ "' - interval 7 day" -%}
-{%- set window_end = "date '" ~ var('week_end') ~ "' + interval 7 day" -%}
+{%- set lookback_start = "date '" ~ run_var('week_start') ~ "' - interval 7 day" -%}
+{%- set window_end = "date '" ~ run_var('week_end') ~ "' + interval 7 day" -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     tags=['finra_weekly'],
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where week_start_date >= date '{{ var('week_start') }}' and week_start_date < date '{{ var('week_end') }}' + interval 7 day and tier in {{ tiers_list() }}{% endif %}"
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where week_start_date >= date '{{ run_var('week_start') }}' and week_start_date < date '{{ run_var('week_end') }}' + interval 7 day and tier in {{ tiers_list() }}{% endif %}"
 ) }}
 -- Per symbol and week: ATS vs non-ATS off-exchange volume, venue concentration and week-over-week change.
 -- A rebuilt week also rebuilds the following week, whose week-over-week change depends on it.
@@ -102,5 +102,5 @@ with_change as (
 select *
 from with_change
 {% if is_incremental() %}
-where week_start_date >= date '{{ var("week_start") }}'
+where week_start_date >= date '{{ run_var("week_start") }}'
 {% endif %}

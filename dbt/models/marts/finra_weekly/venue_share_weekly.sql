@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     tags=['finra_weekly'],
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where week_start_date >= date '{{ var('week_start') }}' and week_start_date < date '{{ var('week_end') }}' and tier in {{ tiers_list() }}{% endif %}"
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where week_start_date >= date '{{ run_var('week_start') }}' and week_start_date < date '{{ run_var('week_end') }}' and tier in {{ tiers_list() }}{% endif %}"
 ) }}
 -- Venue market share per week, tier and venue kind, from the symbol x venue rows (ATS_W_SMBL_FIRM / OTC_W_SMBL_FIRM).
 -- An incremental run reads only its window's lake files (macros/finra_weekly.sql).
@@ -11,7 +11,7 @@ with rows as (
     from {{ finra_weekly_current_in_window(narrow=is_incremental()) }}
     where summary_type_code in ('ATS_W_SMBL_FIRM', 'OTC_W_SMBL_FIRM')
     {% if is_incremental() %}
-      and week_start_date >= date '{{ var("week_start") }}' and week_start_date < date '{{ var("week_end") }}'
+      and week_start_date >= date '{{ run_var("week_start") }}' and week_start_date < date '{{ run_var("week_end") }}'
       and tier in {{ tiers_list() }}
     {% endif %}
 ),

@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     tags=['finra_weekly'],
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where week_start_date >= date '{{ var('week_start') }}' and week_start_date < date '{{ var('week_end') }}'{% endif %}"
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where week_start_date >= date '{{ run_var('week_start') }}' and week_start_date < date '{{ run_var('week_end') }}'{% endif %}"
 ) }}
 -- Venue share over all tiers combined. Provisional (is_complete = false) until every tier of the week is
 -- published: Tier 1 arrives two weeks before Tiers 2 and OTC, and Tier 1 alone misstates venue share.
@@ -10,7 +10,7 @@ with venue_tiers as (
     select *
     from {{ ref('venue_share_weekly') }}
     {% if is_incremental() %}
-    where week_start_date >= date '{{ var("week_start") }}' and week_start_date < date '{{ var("week_end") }}'
+    where week_start_date >= date '{{ run_var("week_start") }}' and week_start_date < date '{{ run_var("week_end") }}'
     {% endif %}
 ),
 
