@@ -242,6 +242,8 @@ def run(profile: str = "quick", weeks: int | None = None, scale: float | None = 
                                           "repeats": 3 if spec.mart_step else 1}, workdir)
     finally:
         report["harness_wall_s"] = time.perf_counter() - t_total
+        # what was measured survives a failed workload (e.g. one killed hours into a 208-week run)
+        (workdir / "report.json").write_text(json.dumps(report, indent=2, default=str))
         if own_workdir and not keep:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
