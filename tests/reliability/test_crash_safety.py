@@ -25,8 +25,11 @@ from reliability_support import DEALERFLOW, W1, HomeSnapshot, backfill_args, exp
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reliability_e2e")]
 
 
-def kill_when(args: list[str], home: Path, reached, what: str, timeout: float = 240) -> None:
-    """Start ``dealerflow <args>`` and SIGKILL its whole process group as soon as ``reached()`` is true."""
+def kill_when(args: list[str], home: Path, reached, what: str, timeout: float = 240, attempts: int = 1) -> None:
+    """Start ``dealerflow <args>`` and SIGKILL its whole process group as soon as ``reached()`` is true.
+
+    A stage lasting only milliseconds (publishing a small snapshot is a file copy) can end between two looks: a run
+    that succeeded without the stage being seen is started again, up to ``attempts`` runs."""
     env = {**os.environ, "DEALERFLOW_HOME": str(home), "DEALERFLOW_LOG_LEVEL": "WARNING"}
     log = home.parent / f"killed-{time.monotonic_ns()}.log"  # a file, not a pipe: a full pipe would stall the run
     with open(log, "wb") as out:
@@ -35,6 +38,8 @@ def kill_when(args: list[str], home: Path, reached, what: str, timeout: float = 
     try:
         while not reached():
             if proc.poll() is not None:
+                if proc.returncode == 0 and attempts > 1:
+                    return kill_when(args, home, reached, what, timeout, attempts - 1)
                 pytest.fail(f"the run ended (exit {proc.returncode}) before it was {what}: {log.read_text()[-2000:]}")
             if time.monotonic() > deadline:
                 pytest.fail(f"the run was never {what}")
@@ -58,7 +63,7 @@ def test_sigkill_at_any_stage_then_rerun_gives_the_clean_marts(tmp_path, weekly_
     kill_when(args, home, lambda: p.warehouse.with_name(p.warehouse.name + ".wal").exists(), "building with dbt")
     # 3. killed while the BI snapshot is being copied
     kill_when(args, home, lambda: any(p.bi_snapshot.parent.glob(f".{p.bi_snapshot.name}.*.tmp")),
-              "publishing the BI snapshot")
+              "publishing the BI snapshot", attempts=5)
 
     # what the crashes left behind must not matter: the writer lock file, a half-written version folder
     assert p.warehouse_lock.exists(), "expected the killed writer's lock file to be left behind"
