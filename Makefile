@@ -42,8 +42,8 @@ dev: manifest
 	DAGSTER_HOME=$${DEALERFLOW_HOME:-$(CURDIR)/.dealerflow}/dagster $(BIN)/dagster dev -w workspace.yaml
 
 # Benchmarks (report, never assert timings): append to BENCHMARKS.md. bench-quick fits CI (< 2 min on 2 cores);
-# bench runs the 52-week realistic-scale backfill; BENCH_PROFILE=full for 208 weeks (~45 GB of JSON pages, ~10 min
-# to generate). BENCH_WORKDIR keeps the generated pages there and reuses them on the next run.
+# bench runs the 52-week realistic-scale backfill; BENCH_PROFILE=full for 208 weeks (~45 GB of JSON pages, 4-10 min
+# to generate, ~50 min in all on 2 idle cores). BENCH_WORKDIR keeps the generated pages there and reuses them on the next run.
 bench: manifest
 	$(BIN)/python -m benchmarks.finra_weekly_bench --profile $${BENCH_PROFILE:-quick-full} $${BENCH_WORKDIR:+--workdir $$BENCH_WORKDIR}
 

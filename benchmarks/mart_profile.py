@@ -89,10 +89,31 @@ def time_staging_check(con, weeks: int) -> dict:
                            "gx": round(gx / rows * 1e6, 2)}}
 
 
+def time_staging_check_workers(home: Path, workers: list[int]) -> list[dict]:
+    """The whole staging check (every week, every tier) as the Dagster check runs it, with each worker count."""
+    import duckdb
+
+    from dagster_project.checks import validate_staging_weeks
+
+    with duckdb.connect(str(home / "warehouse" / "bi" / "dealerflow.duckdb"), read_only=True) as con:
+        weeks = [w for (w,) in con.execute("select distinct week_start_date from staging.stg_finra__weekly_summary "
+                                           "order by 1").fetchall()]
+    out = []
+    for n in workers:
+        t0 = time.perf_counter()
+        outcomes = validate_staging_weeks(str(home), weeks, ["T1", "T2", "OTCE"], n)
+        out.append({"workers": n, "weeks": len(weeks), "rows": sum(r for r, _ in outcomes),
+                    "all_met": all(res is None or res.success for _, res in outcomes),
+                    "seconds": round(time.perf_counter() - t0, 1)})
+    return out
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("home", type=Path)
     parser.add_argument("--check-weeks", type=int, default=8)
+    parser.add_argument("--check-workers", type=int, nargs="*",
+                        help="also time the whole staging check with these worker counts (e.g. 1 2)")
     args = parser.parse_args(argv)
     from dagster_project.settings import Paths
     from dagster_project.warehouse import connect
@@ -100,6 +121,8 @@ def main(argv=None) -> dict:
     home = args.home.resolve()
     with connect(read_only=True, p=Paths(home)) as con:
         result = {"sql": time_sql(con, sql_stages(home)), "staging_check": time_staging_check(con, args.check_weeks)}
+    if args.check_workers:
+        result["staging_check_workers"] = time_staging_check_workers(home, args.check_workers)
     print(json.dumps(result, indent=2))
     return result
 

@@ -61,6 +61,21 @@ def validate(suite_name: str, frame: pd.DataFrame | pa.Table) -> SuiteResult:
     return SuiteResult(suite_name, bool(result.success), len(result.results), failures)
 
 
+def validate_snapshot_query(home: str, suite_name: str, sql: str, params: list) -> tuple[int, SuiteResult | None]:
+    """Validate the rows ``sql`` returns on the BI snapshot of ``home``: (rows, result), result None for no rows.
+
+    A function of picklable arguments that opens its own read-only connection, so a check can run many of them in
+    worker processes."""
+    from dagster_project.settings import Paths
+    from dagster_project.warehouse import connect_snapshot
+
+    with connect_snapshot(Paths(Path(home))) as con:
+        table = con.sql(sql, params=params).to_arrow_table()
+    if not table.num_rows:
+        return 0, None
+    return table.num_rows, validate(suite_name, table)
+
+
 @functools.cache
 def _suite_context(suite_name: str):
     """An ephemeral GX context holding one suite and a whole-DataFrame batch definition (reused per process)."""

@@ -43,8 +43,8 @@ class FinraSourceResource(dg.ConfigurableResource):
     synthetic_scale: float = Field(default_factory=lambda: float(os.environ.get("DEALERFLOW_SYNTHETIC_SCALE", "0.05")))
     landing_workers: int = Field(
         default_factory=lambda: int(os.environ.get("DEALERFLOW_LANDING_WORKERS", "0")),
-        description="Processes landing (week, tier) partitions in parallel; 0 = one per CPU core, at most 4 "
-                    "(each holds one partition, ~1 GB at 200k rows).")
+        description="Processes landing (week, tier) partitions in parallel, and validating the staging rows of a "
+                    "run's weeks; 0 = one per CPU core, at most 4 (each holds one partition, ~1 GB at 200k rows).")
 
     def workers(self) -> int:
         if self.landing_workers < 0:

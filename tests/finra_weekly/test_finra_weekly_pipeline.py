@@ -89,6 +89,15 @@ def test_a_partition_run_reaches_dbt_with_its_window_and_keeps_the_parse(built):
     assert (p.home / "dbt" / "partial_parse.msgpack").is_file()
 
 
+def test_staging_weeks_validate_the_same_in_worker_processes(built):
+    from dagster_project.checks import validate_staging_weeks
+
+    p, _ = built
+    serial = validate_staging_weeks(str(p.home), [W1, W2], ["T1", "T2", "OTCE"], workers=1)
+    parallel = validate_staging_weeks(str(p.home), [W1, W2], ["T1", "T2", "OTCE"], workers=2, min_weeks=1)
+    assert parallel == serial and all(n > 0 and result.success for n, result in serial)
+
+
 def test_unpublished_tiers_are_skipped_and_the_week_is_provisional(built):
     p, replay = built
     assert finra_weekly_due(LATEST, "T2") > date.today()
