@@ -45,11 +45,9 @@ class Profile:
     scale: float
     gex_reference_levels: int
     bi_repeats: int
-    mart_step: bool = True  # also time the mart-building step alone (a second dbt build)
 
 
 PROFILES = {
-    "smoke": Profile(weeks=1, scale=0.01, gex_reference_levels=1, bi_repeats=3, mart_step=False),
     "quick": Profile(weeks=2, scale=0.25, gex_reference_levels=2, bi_repeats=20),
     "quick-full": Profile(weeks=52, scale=REALISTIC_SCALE, gex_reference_levels=4, bi_repeats=30),
     "full": Profile(weeks=208, scale=REALISTIC_SCALE, gex_reference_levels=4, bi_repeats=30),
@@ -205,10 +203,9 @@ def run(profile: str = "quick", weeks: int | None = None, scale: float | None = 
         report["backfill"]["dbt"] = dbt_timings(since, _dagster_finra_weekly, home)
         report["lake"] = {"parquet_bytes": _dir_bytes(home / "lake" / "finra_weekly", "data.parquet"),
                           "payload_bytes": _dir_bytes(home / "lake" / "finra_weekly", "page-*.json*")}
-        if spec.mart_step:
-            since = time.time()
-            report["marts"] = run_child("build_marts", {"home": str(home)}, workdir)
-            report["marts"]["dbt"] = dbt_timings(since, _build_all, home)
+        since = time.time()
+        report["marts"] = run_child("build_marts", {"home": str(home)}, workdir)
+        report["marts"]["dbt"] = dbt_timings(since, _build_all, home)
         tables = {"pipeline": workdir / "vs-pipeline.parquet", "floor_parquet": workdir / "vs-floor-parquet.parquet",
                   "floor_json": workdir / "vs-floor-json.parquet", "naive_pandas": workdir / "vs-naive.parquet",
                   "naive_pandas_lake": workdir / "vs-naive-lake.parquet"}
@@ -239,7 +236,7 @@ def run(profile: str = "quick", weeks: int | None = None, scale: float | None = 
 
         # 3. GEX profile.
         report["gex"] = run_child("gex", {"levels": 200, "reference_levels": spec.gex_reference_levels,
-                                          "repeats": 3 if spec.mart_step else 1}, workdir)
+                                          "repeats": 3}, workdir)
     finally:
         report["harness_wall_s"] = time.perf_counter() - t_total
         # what was measured survives a failed workload (e.g. one killed hours into a 208-week run)
@@ -280,14 +277,13 @@ def evaluate(r: dict) -> list[dict]:
         f"landing workers and dbt {r['backfill']['children_peak_rss_mb'] / 1024:.2f} GB)",
         f"floor {r['floor_json']['peak_rss_mb'] / 1024:.2f} GB; naive pandas {r['naive_pandas']['peak_rss_mb'] / 1024:.2f} GB",
         "", "<= 4 GB", peak_gb <= 4)
-    if "marts" in r:
-        marts, dbt = r["marts"]["wall_s"], r["marts"]["dbt"]
-        row("1. mart-building step alone (dbt build of every mart + tests + publish)",
-            f"{marts:.1f} s (dbt {dbt.get('dbt_elapsed_s', nan):.1f} s: models {dbt.get('models_s', nan):.1f} s, "
-            f"tests {dbt.get('tests_s', nan):.1f} s)",
-            f"floor (DuckDB on the lake Parquet) {floor_pq:.2f} s", f"{marts / floor_pq:.1f}x "
-            f"({dbt.get('models_s', nan) / floor_pq:.1f}x for the models alone)", "<= 2x floor", marts <= 2 * floor_pq)
-    built = (r.get("marts") or r["backfill"]).get("dbt") or {}  # a full build of every week: the mart step's
+    marts, dbt = r["marts"]["wall_s"], r["marts"]["dbt"]
+    row("1. mart-building step alone (dbt build of every mart + tests + publish)",
+        f"{marts:.1f} s (dbt {dbt.get('dbt_elapsed_s', nan):.1f} s: models {dbt.get('models_s', nan):.1f} s, "
+        f"tests {dbt.get('tests_s', nan):.1f} s)",
+        f"floor (DuckDB on the lake Parquet) {floor_pq:.2f} s", f"{marts / floor_pq:.1f}x "
+        f"({dbt.get('models_s', nan) / floor_pq:.1f}x for the models alone)", "<= 2x floor", marts <= 2 * floor_pq)
+    built = dbt or {}  # the mart step builds every week at once: its venue_share_weekly timing
     model = built.get("nodes", {}).get("venue_share_weekly", nan)
     row("1. venue-share table: the pipeline's model vs naive pandas (both from the lake Parquet)",
         f"venue_share_weekly {model:.2f} s", f"naive pandas {naive_lake:.2f} s; floor {floor_pq:.2f} s",
@@ -342,7 +338,7 @@ def format_markdown(r: dict) -> str:
     for name, t in a["tables"].items():
         lines.append(f"| {name} | {t['rows']:,} | {t['share_quantity']:,.1f} | {t['trade_count']:,} | "
                      f"{t['venue_share_sum']:.6f} | {t['max_abs_share_diff'] or 0:.1e} | {'yes' if t['agrees'] else 'NO'} |")
-    b, mk, inc = r["backfill"], r.get("marts"), r["incremental"]
+    b, mk, inc = r["backfill"], r["marts"], r["incremental"]
     bd = b.get("dbt") or {}
     lines += [
         "",
@@ -363,11 +359,10 @@ def format_markdown(r: dict) -> str:
                          + ", ".join(f"{key} {seconds:.1f} s" for key, seconds in steps)
                          + f"; outside steps (imports, definitions, run start and end) "
                          f"{run['wall_s'] - sum(sec for _, sec in steps):.1f} s.")
-    if mk:
-        md = mk.get("dbt") or {}
-        lines.append(f"- Mart step {mk['wall_s']:.1f} s: dbt {md.get('dbt_elapsed_s', float('nan')):.1f} s, the rest is "
-                     f"Dagster-free start-up (imports, dbt CLI start and manifest load, calendar) and the BI snapshot copy; "
-                     f"slowest nodes: {', '.join(f'{n} {s} s' for n, s in md.get('slowest', []))}.")
+    md = mk.get("dbt") or {}
+    lines.append(f"- Mart step {mk['wall_s']:.1f} s: dbt {md.get('dbt_elapsed_s', float('nan')):.1f} s, the rest is "
+                 f"Dagster-free start-up (imports, dbt CLI start and manifest load, calendar) and the BI snapshot copy; "
+                 f"slowest nodes: {', '.join(f'{n} {s} s' for n, s in md.get('slowest', []))}.")
     lines.append("")
     return "\n".join(lines)
 
