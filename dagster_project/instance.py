@@ -38,7 +38,24 @@ def prepare_dagster_home(p: Paths) -> str:
         config.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(p.dagster_home)
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    _create_storages_once(p)
     return str(p.dagster_home)
+
+
+def _create_storages_once(p: Paths) -> None:
+    """Create the instance's SQLite storages in one process: two dealerflow commands started together on a new home
+    both creating them fail one of them ("table alembic_version already exists")."""
+    import dagster as dg
+    from filelock import FileLock
+
+    created = p.dagster_home / ".storages-created"
+    if created.is_file():
+        return
+    with FileLock(str(p.dagster_home / ".storages.lock")):
+        if not created.is_file():
+            with dg.DagsterInstance.get():  # opening the instance creates and stamps its storages
+                pass
+            created.touch()
 
 
 def sqlite_commits_without_fsync() -> None:

@@ -1,7 +1,7 @@
 """FINRA weekly end to end: Dagster run → lake → dbt marts → checks → BI snapshot, on replayed upstream pages."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -76,15 +76,17 @@ def test_rerunning_a_partition_is_idempotent(built):
 
 
 def test_a_partition_run_reaches_dbt_with_its_window_and_keeps_the_parse(built):
-    """The rerun above built W1 x T1 only, with the window in the environment (not --vars), re-using the home's
-    saved dbt parse instead of re-parsing the project."""
-    p, _ = built
-    newest = max((p.home / "dbt" / "target").glob("*-finra_weekly_dbt"), key=lambda d: d.stat().st_mtime)
-    results = json.loads((newest / "run_results.json").read_text())
+    """A one-partition run (W2 x T2 again: idempotent) builds only its window, passed in the environment (not
+    --vars), and re-uses the home's saved dbt parse instead of re-parsing the project."""
+    p, replay = built
+    message = run_finra_weekly(W2, W2, ["T2"], "replay", str(replay), p=p)
+    run_id = message.split()[1].rstrip(":")
+    target = p.home / "dbt" / "target" / f"{run_id[:8]}-finra_weekly_dbt"
+    results = json.loads((target / "run_results.json").read_text())
     code = next(r["compiled_code"] for r in results["results"] if r["unique_id"].endswith(".venue_share_weekly"))
-    assert f"week_start_date >= date '{W1}'" in code and f"week_start_date < date '{W2}'" in code
-    assert "tier in ('T1')" in code
-    log = (newest / "dbt.log").read_text()
+    assert f"week_start_date >= date '{W2}'" in code and f"week_start_date < date '{W2 + timedelta(days=7)}'" in code
+    assert "tier in ('T2')" in code
+    log = (target / "dbt.log").read_text()
     assert "Unable to do partial parsing" not in log and "Partial parsing enabled" in log
     assert (p.home / "dbt" / "partial_parse.msgpack").is_file()
 
