@@ -1,4 +1,4 @@
-"""Where the real upstream files live, and a skip with the reason when they are absent."""
+"""Where the real upstream files live, and a skip with the reason when they are absent (a failure in CI)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,21 @@ import pytest
 REALDATA = Path(os.environ.get("DEALERFLOW_REALDATA") or Path(__file__).resolve().parents[3] / "shared" / "realdata")
 
 
+#: Set by .ci/run: CI has the real-data folder, so a missing file there is a failure, not a skip that proves nothing.
+REQUIRED = os.environ.get("DEALERFLOW_REQUIRE_REALDATA") == "1"
+
+
+def _missing(reason: str):
+    if REQUIRED:
+        pytest.fail(f"{reason} (DEALERFLOW_REQUIRE_REALDATA=1: the conformance tests must run)")
+    pytest.skip(reason)
+
+
 def realdata_path(*parts: str) -> Path:
-    """Path of a real upstream file, or ``pytest.skip`` naming what is missing."""
+    """Path of a real upstream file, or a skip naming what is missing (a failure when REQUIRED)."""
     if not REALDATA.is_dir():
-        pytest.skip(f"real-data folder {REALDATA} is absent (set DEALERFLOW_REALDATA to point at it)")
+        _missing(f"real-data folder {REALDATA} is absent (set DEALERFLOW_REALDATA to point at it)")
     path = REALDATA.joinpath(*parts)
     if not path.is_file():
-        pytest.skip(f"real-data file {path} is absent")
+        _missing(f"real-data file {path} is absent")
     return path
