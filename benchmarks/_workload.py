@@ -50,10 +50,11 @@ def _step_seconds(message: str) -> list[list]:
     """Wall seconds of every step of the runs named in ``message`` ("run <id>: ..."), from Dagster's event log."""
     import dagster as dg
 
-    run_ids = [line.split()[1].rstrip(":") for line in message.splitlines() if line.startswith("run ")]
+    from dagster_project.runner import run_ids_of
+
     with dg.DagsterInstance.get() as instance:
         return [[s.step_key, round(s.end_time - s.start_time, 2)]
-                for run_id in run_ids for s in instance.get_run_step_stats(run_id)
+                for run_id in run_ids_of(message) for s in instance.get_run_step_stats(run_id)
                 if s.start_time is not None and s.end_time is not None]
 
 

@@ -90,6 +90,19 @@ def raise_for_result(result, what: str) -> None:
         raise DealerflowError(f"{what}: " + (" | ".join(problems) if problems else "run failed"))
 
 
+def raise_for_dbt(invocation, what: str) -> None:
+    """Raise DealerflowError naming the failed dbt nodes of a finished invocation."""
+    if not invocation.is_successful():
+        failed = [r.get("unique_id") for r in invocation.get_artifact("run_results.json").get("results", [])
+                  if r.get("status") in ("error", "fail")]
+        raise DealerflowError(f"{what} failed: {', '.join(failed) or 'see dbt log'}")
+
+
+def run_ids_of(message: str) -> list[str]:
+    """The Dagster run ids in a runner message (one "run <id>: ..." line per run)."""
+    return [line.split()[1].rstrip(":") for line in message.splitlines() if line.startswith("run ")]
+
+
 #: dbt tag -> the lake datasets its models read. `dealerflow build` builds a tag only once its data is landed
 #: (DuckDB cannot scan an empty glob). Each dataset registers its tag here.
 DBT_TAG_LAKE_DATASETS: dict[str, tuple[str, ...]] = {"finra_weekly": ("finra_weekly",)}
@@ -134,10 +147,7 @@ def build_all(p: Paths | None = None, as_of: date | None = None) -> str:
         with reusing_dbt_parse(p, target):
             invocation = dbt_resource().cli(["build", "--select", select], raise_on_error=False, target_path=target)
             invocation.wait()
-        if not invocation.is_successful():
-            failed = [r.get("unique_id") for r in invocation.get_artifact("run_results.json").get("results", [])
-                      if r.get("status") in ("error", "fail")]
-            raise DealerflowError(f"dbt build failed: {', '.join(failed) or 'see dbt log'}")
+        raise_for_dbt(invocation, "dbt build")
         snapshot = warehouse.publish()
     return f"built all marts; BI snapshot: {snapshot}"
 
@@ -191,10 +201,7 @@ def _dbt_build_as_of(p: Paths, as_of: date, select: str, building: Path) -> None
             ["build", "--select", select, "--full-refresh"],
             raise_on_error=False, target_path=p.home / "dbt" / "target" / f"asof-{as_of.isoformat()}")
         invocation.wait()
-    if not invocation.is_successful():
-        failed = [r.get("unique_id") for r in invocation.get_artifact("run_results.json").get("results", [])
-                  if r.get("status") in ("error", "fail")]
-        raise DealerflowError(f"dbt build as of {as_of} failed: {', '.join(failed) or 'see dbt log'}")
+    raise_for_dbt(invocation, f"dbt build as of {as_of}")
 
 
 def summary(p: Paths | None = None) -> str:

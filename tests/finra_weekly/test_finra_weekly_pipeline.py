@@ -10,7 +10,7 @@ import pytest
 from dagster_project.errors import DealerflowError
 from dagster_project.lake import Lake
 from dagster_project.publication_calendar import finra_weekly_due, finra_weekly_latest_due
-from dagster_project.runner import run_finra_weekly
+from dagster_project.runner import run_finra_weekly, run_ids_of
 from dagster_project.settings import Paths
 from dagster_project.synthetic.finra_weekly import WeeklyConfig, write_weekly
 
@@ -79,8 +79,7 @@ def test_a_partition_run_reaches_dbt_with_its_window_and_keeps_the_parse(built):
     """A one-partition run (W2 x T2 again: idempotent) builds only its window, passed in the environment (not
     --vars), and re-uses the home's saved dbt parse instead of re-parsing the project."""
     p, replay = built
-    message = run_finra_weekly(W2, W2, ["T2"], "replay", str(replay), p=p)
-    run_id = message.split()[1].rstrip(":")
+    [run_id] = run_ids_of(run_finra_weekly(W2, W2, ["T2"], "replay", str(replay), p=p))
     target = p.home / "dbt" / "target" / f"{run_id[:8]}-finra_weekly_dbt"
     results = json.loads((target / "run_results.json").read_text())
     code = next(r["compiled_code"] for r in results["results"] if r["unique_id"].endswith(".venue_share_weekly"))
